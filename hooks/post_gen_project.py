@@ -1,0 +1,127 @@
+"""Shape the baked project to the chosen options, give it a secret, say what is next.
+
+The template keeps one file per variant side by side (``consumers_async.py`` next to
+``consumers_sync.py``) instead of long template conditionals. This hook renames the chosen
+variant to its plain name and deletes the others, then deletes the files that only other
+options use. What is left reads as if it had been written for these options alone.
+"""
+
+import secrets
+import shutil
+from pathlib import Path
+
+SLUG = "{{ cookiecutter.project_slug }}"
+OPTIONS = {
+    "consumers": "{{ cookiecutter.consumers }}",
+    "auth": "{{ cookiecutter.auth }}",
+    "channel_layer": "{{ cookiecutter.channel_layer }}",
+    "server": "{{ cookiecutter.server }}",
+}
+CHOICES = {
+    "consumers": ("async", "sync"),
+    "auth": ("session", "token"),
+    "channel_layer": ("in_memory", "redis"),
+    "server": ("daphne", "uvicorn"),
+}
+
+# option -> files that exist once per choice, as "<stem>_<choice><suffix>";
+# the chosen one becomes "<stem><suffix>".
+VARIANTS = {
+    "consumers": [
+        f"{SLUG}/echo/consumers.py",
+        f"{SLUG}/chat/consumers.py",
+    ],
+    "auth": [
+        f"{SLUG}/realtime/auth.py",
+        f"{SLUG}/chat/static/chat/auth.js",
+        f"{SLUG}/chat/templates/chat/sign_in.html",
+        "tests/clients.py",
+    ],
+}
+
+# (option, choice) -> files and folders that only that choice uses.
+ONLY_FOR = {
+    ("auth", "session"): [
+        "templates/registration",
+        "tests/test_session_auth.py",
+    ],
+    ("auth", "token"): [
+        "tests/test_token_auth.py",
+    ],
+}
+
+
+def variant_path(path, choice):
+    path = Path(path)
+    return path.with_name(f"{path.stem}_{choice}{path.suffix}")
+
+
+def keep_chosen_variants():
+    for option, paths in VARIANTS.items():
+        for path in paths:
+            for choice in CHOICES[option]:
+                variant = variant_path(path, choice)
+                if choice == OPTIONS[option]:
+                    variant.rename(path)
+                else:
+                    variant.unlink()
+
+
+def remove(path):
+    path = Path(path)
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def remove_unused_files():
+    for (option, choice), paths in ONLY_FOR.items():
+        if OPTIONS[option] != choice:
+            for path in paths:
+                remove(path)
+
+
+def write_local_env():
+    """A fresh secret per baked project, in the git-ignored local env file."""
+    env_example = Path(".env.example").read_text()
+    secret = secrets.token_urlsafe(50)
+    Path(".env").write_text(
+        env_example.replace("DJANGO_SECRET_KEY=", f"DJANGO_SECRET_KEY={secret}", 1)
+    )
+
+
+def print_next_steps():
+    project_dir = Path.cwd().name
+    run = (
+        "python manage.py runserver"
+        if OPTIONS["server"] == "daphne"
+        else "uvicorn config.asgi:application --reload --lifespan off"
+    )
+    print(
+        f"""
+Baked {project_dir}/. Next steps:
+
+    cd {project_dir}
+    python3 -m venv .venv && . .venv/bin/activate
+    pip install -r requirements/dev.txt
+    python manage.py migrate
+{%- if cookiecutter.channel_layer == "redis" %}
+    redis-server --daemonize yes    # or set REDIS_URL in .env
+{%- endif %}
+    python manage.py createsuperuser
+    {run}
+
+Then open http://127.0.0.1:8000/ . README.md lists every command.""",
+    )
+
+
+def main():
+    keep_chosen_variants()
+    remove_unused_files()
+    write_local_env()
+    print_next_steps()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Reject bad answers before cookiecutter writes anything.
+
+Each check prints one line that names the field and the rule it broke, then exits
+non-zero; cookiecutter stops before it creates the project directory.
+"""
+
+import keyword
+import re
+import sys
+
+PROJECT_SLUG = "{{ cookiecutter.project_slug }}"
+AUTHOR_EMAIL = "{{ cookiecutter.author_email }}"
+
+# Top-level modules a baked project imports or runs beside its own package. A package
+# with one of these names would shadow the real module on sys.path.
+RESERVED_SLUGS = {
+    "asgiref",
+    "asyncio",
+    "channels",
+    "channels_redis",
+    "config",
+    "daphne",
+    "django",
+    "environ",
+    "hypothesis",
+    "json",
+    "pytest",
+    "redis",
+    "rest_framework",
+    "site",
+    "static",
+    "templates",
+    "test",
+    "tests",
+    "typing",
+    "uvicorn",
+    "whitenoise",
+}
+
+SLUG_PATTERN = re.compile(r"[a-z_][a-z0-9_]*")
+# Deliberately simple: one "@", no spaces, a dot in the domain.
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def slug_error(slug):
+    if not SLUG_PATTERN.fullmatch(slug):
+        return (
+            f"project_slug {slug!r} must be a lowercase Python identifier: "
+            "letters a-z, digits and underscores, not starting with a digit"
+        )
+    if keyword.iskeyword(slug) or keyword.issoftkeyword(slug):
+        return f"project_slug {slug!r} is a Python keyword; choose another name"
+    if slug in RESERVED_SLUGS or slug in sys.stdlib_module_names:
+        return (
+            f"project_slug {slug!r} would shadow the module of the same name "
+            "that the project imports; choose another name"
+        )
+    return None
+
+
+def email_error(email):
+    if not EMAIL_PATTERN.fullmatch(email):
+        return f"author_email {email!r} is not an email address like name@example.com"
+    return None
+
+
+def main():
+    errors = [e for e in (slug_error(PROJECT_SLUG), email_error(AUTHOR_EMAIL)) if e]
+    for error in errors:
+        print(f"ERROR: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""HTTP routes. WebSocket routes are in {{ cookiecutter.project_slug }}/routing.py."""
+
+from django.contrib import admin
+from django.urls import include, path
+{%- if cookiecutter.auth == "token" %}
+from rest_framework.authtoken.views import obtain_auth_token
+{%- endif %}
+
+urlpatterns = [
+    path("", include("{{ cookiecutter.project_slug }}.chat.urls")),
+{%- if cookiecutter.auth == "session" %}
+    path("accounts/", include("django.contrib.auth.urls")),
+{%- else %}
+    path("api/token/", obtain_auth_token, name="api-token"),
+{%- endif %}
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,90 @@
+import pytest
+{%- if cookiecutter.channel_layer == "redis" %}
+import redis
+{%- endif %}
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+{%- if cookiecutter.channel_layer == "redis" %}
+from django.conf import settings
+{%- endif %}
+from django.contrib.auth import get_user_model
+
+from config.asgi import application
+from tests.clients import credentials
+
+# A browser on one of our own pages sends this Origin (test settings allow "testserver").
+SAME_ORIGIN = (b"origin", b"http://testserver")
+{% if cookiecutter.channel_layer == "redis" %}
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server():
+    """The tests use the real Redis layer: without a server, say so once, clearly."""
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        pytest.fail(
+            f"These tests need Redis at REDIS_URL={settings.REDIS_URL} ({error}). "
+            "Start one with `redis-server` or point REDIS_URL at one.",
+            pytrace=False,
+        )
+    finally:
+        client.close()
+{% endif %}
+
+@pytest.fixture(autouse=True)
+async def channel_layer():
+    """The project's real channel layer, emptied after each test."""
+    layer = get_channel_layer()
+    yield layer
+    await layer.flush()
+
+
+@pytest.fixture
+def make_user(db):
+    def make_user(username, **fields):
+        return get_user_model().objects.create_user(username, password="pw-for-tests", **fields)
+
+    return make_user
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+async def connect():
+    """Open a WebSocket to the full ASGI application, middleware and routing included.
+
+    ``await connect(path, user)`` returns a communicator that completed the handshake;
+    ``accepted=False`` expects the handshake to be refused instead. Every socket still
+    open at the end of the test is closed.
+    """
+    opened = []
+
+    async def connect(path, user=None, *, origin=SAME_ORIGIN, headers=(), accepted=True):
+        all_headers = [*([origin] if origin else []), *headers]
+        if user is not None:
+            all_headers += await credentials(user)
+        communicator = WebsocketCommunicator(application, path, headers=all_headers)
+        connected, _ = await communicator.connect()
+        assert connected is accepted, f"handshake to {path}: expected accepted={accepted}"
+        if connected:
+            opened.append(communicator)
+        return communicator
+
+    yield connect
+    for communicator in opened:
+        await communicator.disconnect()
+
+
+async def assert_closed_with(communicator, code):
+    """The server closes the connection with ``code`` and sends no data frame first."""
+    output = await communicator.receive_output()
+    assert output == {"type": "websocket.close", "code": code}

@@ -1,0 +1,45 @@
+"""Session auth: the session cookie identifies the user; sockets need our own Origin."""
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import assert_closed_with
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_a_logged_in_session_cookie_authenticates_the_socket(connect, alice):
+    socket = await connect("/ws/chat/lobby/", alice)
+    assert (await socket.receive_json_from())["user"] == "alice"
+
+
+async def test_an_unknown_session_cookie_is_anonymous(connect):
+    socket = await connect("/ws/chat/lobby/", headers=[(b"cookie", b"sessionid=forged")])
+    await assert_closed_with(socket, 4001)
+
+
+@pytest.mark.parametrize("path", ["/ws/echo/", "/ws/chat/lobby/"])
+async def test_a_handshake_without_origin_is_refused(connect, alice, path):
+    await connect(path, alice, origin=None, accepted=False)
+
+
+def test_the_chat_pages_send_anonymous_users_to_log_in(client):
+    for url in (reverse("chat:index"), reverse("chat:room", args=["lobby"])):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_logging_in_leads_to_the_chat_page(client, alice):
+    response = client.post(
+        reverse("login"), {"username": "alice", "password": "pw-for-tests"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("chat:index")
+    assert response.context["user"] == alice
+
+
+def test_the_room_page_names_its_room(client, alice):
+    client.force_login(alice)
+    response = client.get(reverse("chat:room", args=["lobby"]))
+    assert response.status_code == 200
+    assert b'data-room="lobby"' in response.content

@@ -1,0 +1,54 @@
+"""Reading and writing chat data: plain synchronous ORM code.
+
+The sync consumer calls these directly; the async consumer wraps them in
+``database_sync_to_async``. Every query here returns what a frame needs, users included,
+so that nothing touches the database lazily from async code.
+"""
+
+from django.conf import settings
+
+from {{ cookiecutter.project_slug }}.chat.models import Message, Room
+
+
+def open_room(name):
+    """The room called ``name``, created as a public room on first use."""
+    room, _ = Room.objects.get_or_create(name=name)
+    return room
+
+
+def post_message(room, user, text, client_id=None):
+    """Store a message; return ``(message, created)``.
+
+    A ``client_id`` that this user already used in this room returns the stored message
+    with ``created`` False, so a resend after a reconnect is neither lost nor doubled.
+    """
+    if client_id is None:
+        return Message.objects.create(room=room, user=user, text=text), True
+    return Message.objects.select_related("room", "user").get_or_create(
+        room=room, user=user, client_id=client_id, defaults={"text": text}
+    )
+
+
+def history(room, since=None):
+    """What a connection gets first: the latest messages, or those after ``since``.
+
+    Returns ``(messages, truncated)``, oldest first; ``truncated`` says that older
+    (without ``since``) or further (with ``since``) messages were left out.
+    """
+    messages = room.messages.select_related("user")
+    if since is None:
+        return newest_first_page(messages, settings.CHAT_HISTORY_LENGTH)
+    limit = settings.CHAT_SINCE_LIMIT
+    page = list(messages.filter(id__gt=since).order_by("id")[: limit + 1])
+    return page[:limit], len(page) > limit
+
+
+def messages_before(room, before, limit):
+    """The ``limit`` newest messages with an id below ``before``, oldest first."""
+    messages = room.messages.select_related("user").filter(id__lt=before)
+    return newest_first_page(messages, limit)
+
+
+def newest_first_page(messages, limit):
+    page = list(messages.order_by("-id")[: limit + 1])
+    return page[:limit][::-1], len(page) > limit

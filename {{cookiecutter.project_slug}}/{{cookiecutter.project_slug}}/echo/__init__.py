@@ -1,0 +1,1 @@
+"""``/ws/echo/``: the smallest endpoint, open to anyone; a first check that sockets work."""

@@ -1,0 +1,15 @@
+"""WebSocket security for session auth: the Django session cookie identifies the user.
+
+Browsers send cookies with every request, whichever site opened the socket, so a
+handshake must prove it comes from one of our pages: its ``Origin`` header must name a
+host in ``ALLOWED_HOSTS``, and a handshake without one is refused too (HTTP 403).
+"""
+
+from channels.auth import AuthMiddlewareStack
+from channels.security.websocket import OriginValidator
+from django.conf import settings
+
+
+def websocket_security(application):
+    """Wrap the WebSocket router: origin check first, then the session user."""
+    return OriginValidator(AuthMiddlewareStack(application), settings.ALLOWED_HOSTS)

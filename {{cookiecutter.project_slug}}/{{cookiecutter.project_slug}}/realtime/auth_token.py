@@ -1,0 +1,64 @@
+"""WebSocket security for token auth: a Django REST framework token identifies the user.
+
+A client presents its token as the header ``Authorization: Token <key>`` or, for
+browsers, which cannot set headers on a WebSocket, as the query parameter
+``?token=<key>``. An unknown key is the same as none. Session cookies do not count.
+
+Origin: a handshake whose ``Origin`` names a host outside ``ALLOWED_HOSTS`` is refused
+(HTTP 403). One without ``Origin`` is let through: tokens are not ambient like cookies,
+and non-browser clients send no Origin.
+"""
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from channels.security.websocket import OriginValidator
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authtoken.models import Token
+
+
+def websocket_security(application):
+    """Wrap the WebSocket router: origin check first, then the token user."""
+    return BrowserOriginValidator(TokenAuthMiddleware(application), settings.ALLOWED_HOSTS)
+
+
+class BrowserOriginValidator(OriginValidator):
+    """Checks ``Origin`` when a client sends one; clients that send none pass."""
+
+    def valid_origin(self, parsed_origin):
+        return parsed_origin is None or super().valid_origin(parsed_origin)
+
+
+class TokenAuthMiddleware(BaseMiddleware):
+    """Sets ``scope["user"]`` from the token in the headers or the query string."""
+
+    async def __call__(self, scope, receive, send):
+        key = token_from_headers(scope) or token_from_query(scope)
+        scope = dict(scope, user=await user_for_token(key))
+        return await super().__call__(scope, receive, send)
+
+
+def token_from_headers(scope):
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            keyword, _, key = value.decode("latin1").partition(" ")
+            if keyword == "Token":
+                return key.strip()
+    return None
+
+
+def token_from_query(scope):
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    return query.get("token", [None])[-1]
+
+
+@database_sync_to_async
+def user_for_token(key):
+    if not key:
+        return AnonymousUser()
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return AnonymousUser()
+    return token.user
