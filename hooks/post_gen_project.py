@@ -28,6 +28,7 @@ CHOICES = {
 # the chosen one becomes "<stem><suffix>".
 VARIANTS = {
     "consumers": [
+        f"{SLUG}/realtime/consumers.py",
         f"{SLUG}/echo/consumers.py",
         f"{SLUG}/chat/consumers.py",
     ],
@@ -36,6 +37,9 @@ VARIANTS = {
         f"{SLUG}/chat/static/chat/auth.js",
         f"{SLUG}/chat/templates/chat/sign_in.html",
         "tests/clients.py",
+    ],
+    "channel_layer": [
+        f"{SLUG}/realtime/presence.py",
     ],
 }
 

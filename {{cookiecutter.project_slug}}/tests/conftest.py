@@ -2,12 +2,15 @@ import pytest
 {%- if cookiecutter.channel_layer == "redis" %}
 import redis
 {%- endif %}
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 {%- if cookiecutter.channel_layer == "redis" %}
 from django.conf import settings
 {%- endif %}
 from django.contrib.auth import get_user_model
+
+from {{ cookiecutter.project_slug }}.realtime import presence
 
 from config.asgi import application
 from tests.clients import credentials
@@ -34,10 +37,16 @@ def redis_server():
 
 @pytest.fixture(autouse=True)
 async def channel_layer():
-    """The project's real channel layer, emptied after each test."""
+    """The project's real channel layer, emptied after each test with who was where.
+
+    Each test gets a layer of its own: a layer is bound to the event loop that first
+    uses it, and every test runs in a new loop.
+    """
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
     layer = get_channel_layer()
     yield layer
     await layer.flush()
+    await presence.clear()
 
 
 @pytest.fixture

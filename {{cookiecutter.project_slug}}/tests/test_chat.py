@@ -14,6 +14,21 @@ from tests.conftest import assert_closed_with
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+async def next_frame(socket):
+    """The next frame that is not a presence event (test_presence.py covers those)."""
+    while (frame := await socket.receive_json_from())["type"] == "presence":
+        pass
+    return frame
+
+
+async def quiet(socket):
+    """True when nothing but presence events arrives within a short timeout."""
+    while not await socket.receive_nothing():
+        if (await socket.receive_json_from())["type"] != "presence":
+            return False
+    return True
+
+
 async def join(connect, user, room="lobby", query=""):
     """Connect ``user`` to ``room``; return the socket, its welcome and its history."""
     socket = await connect(f"/ws/chat/{room}/{query}", user)
@@ -24,7 +39,7 @@ async def join(connect, user, room="lobby", query=""):
 
 @database_sync_to_async
 def post(room_name, user, count):
-    room = services.open_room(room_name)
+    room = services.open_room(room_name, user)
     return [services.post_message(room, user, f"message {n}")[0].id for n in range(count)]
 
 
@@ -50,7 +65,7 @@ async def test_a_message_is_stored_then_sent_to_everyone_in_the_room(connect, al
     bob_socket, *_ = await join(connect, bob)
     await alice_socket.send_json_to({"type": "message", "text": "hi all", "client_id": "c-1"})
     for socket in (alice_socket, bob_socket):
-        frame = await socket.receive_json_from()
+        frame = await next_frame(socket)
         assert frame == {
             "type": "message",
             "id": frame["id"],
@@ -68,15 +83,15 @@ async def test_a_message_is_stored_then_sent_to_everyone_in_the_room(connect, al
 async def test_the_sender_name_comes_from_the_server_never_the_client(connect, alice):
     socket, *_ = await join(connect, alice)
     await socket.send_json_to({"type": "message", "text": "hi", "user": "mallory"})
-    assert (await socket.receive_json_from())["user"] == "alice"
+    assert (await next_frame(socket))["user"] == "alice"
 
 
 async def test_rooms_are_isolated(connect, alice, bob):
     alice_socket, *_ = await join(connect, alice, "lobby")
     bob_socket, *_ = await join(connect, bob, "elsewhere")
     await alice_socket.send_json_to({"type": "message", "text": "lobby only"})
-    assert (await alice_socket.receive_json_from())["text"] == "lobby only"
-    assert await bob_socket.receive_nothing()
+    assert (await next_frame(alice_socket))["text"] == "lobby only"
+    assert await quiet(bob_socket)
 
 
 async def test_history_holds_the_last_50_messages_oldest_first(connect, alice):
@@ -113,25 +128,25 @@ async def test_typing_reaches_the_others_but_not_the_typist(connect, alice, bob)
     alice_socket, *_ = await join(connect, alice)
     bob_socket, *_ = await join(connect, bob)
     await alice_socket.send_json_to({"type": "typing"})
-    assert await bob_socket.receive_json_from() == {"type": "typing", "user": "alice"}
-    assert await alice_socket.receive_nothing()
+    assert await next_frame(bob_socket) == {"type": "typing", "user": "alice"}
+    assert await quiet(alice_socket)
 
 
 async def test_ping_gets_pong(connect, alice):
     socket, *_ = await join(connect, alice)
     await socket.send_json_to({"type": "ping"})
-    assert await socket.receive_json_from() == {"type": "pong"}
+    assert await next_frame(socket) == {"type": "pong"}
 
 
 async def test_history_pages_backwards_with_before_and_limit(connect, alice):
     ids = await post("lobby", alice, 10)
     socket, *_ = await join(connect, alice)
     await socket.send_json_to({"type": "history", "before": ids[5], "limit": 3})
-    page = await socket.receive_json_from()
+    page = await next_frame(socket)
     assert [m["id"] for m in page["messages"]] == ids[2:5]
     assert page["truncated"] is True
     await socket.send_json_to({"type": "history", "before": ids[2]})
-    page = await socket.receive_json_from()
+    page = await next_frame(socket)
     assert [m["id"] for m in page["messages"]] == ids[:2]
     assert page["truncated"] is False
 
@@ -143,11 +158,11 @@ async def test_a_resent_client_id_is_stored_once_and_acknowledged_to_the_sender_
     bob_socket, *_ = await join(connect, bob)
     frame = {"type": "message", "text": "once", "client_id": "retry-me"}
     await alice_socket.send_json_to(frame)
-    first = await alice_socket.receive_json_from()
-    assert (await bob_socket.receive_json_from())["id"] == first["id"]
+    first = await next_frame(alice_socket)
+    assert (await next_frame(bob_socket))["id"] == first["id"]
     await alice_socket.send_json_to(frame)
-    assert await alice_socket.receive_json_from() == first
-    assert await bob_socket.receive_nothing()
+    assert await next_frame(alice_socket) == first
+    assert await quiet(bob_socket)
     assert await Message.objects.filter(client_id="retry-me").acount() == 1
 
 
@@ -177,24 +192,24 @@ async def test_a_bad_frame_gets_an_error_stores_nothing_and_the_connection_stays
 ):
     socket, *_ = await join(connect, alice)
     await socket.send_to(text_data=frame)
-    error = await socket.receive_json_from()
+    error = await next_frame(socket)
     assert (error["type"], error["code"]) == ("error", code)
     assert await Message.objects.acount() == 0
     await socket.send_json_to({"type": "ping"})
-    assert await socket.receive_json_from() == {"type": "pong"}
+    assert await next_frame(socket) == {"type": "pong"}
 
 
 async def test_a_binary_frame_is_invalid_json(connect, alice):
     socket, *_ = await join(connect, alice)
     await socket.send_to(bytes_data=b"\x00\x01")
-    assert (await socket.receive_json_from())["code"] == "invalid_json"
+    assert (await next_frame(socket))["code"] == "invalid_json"
 
 
 async def test_a_message_of_exactly_2000_characters_is_accepted(connect, alice):
     socket, *_ = await join(connect, alice)
     frame = {"type": "message", "text": "é" * 2000}
     await socket.send_to(text_data=json.dumps(frame, ensure_ascii=False))
-    assert len((await socket.receive_json_from())["text"]) == 2000
+    assert len((await next_frame(socket))["text"]) == 2000
 
 
 async def test_connecting_opens_a_public_room(connect, alice):

@@ -134,8 +134,20 @@ CHANNEL_LAYERS = {
 }
 {%- endif %}
 
-# The realtime protocol's limits (see README: "WebSocket protocol").
+# The realtime protocol's limits (see docs/protocol.md).
 MAX_FRAME_BYTES = env.int("MAX_FRAME_BYTES", default=8192)
+# Per connection: a bucket of RATE_LIMIT_BURST frames refilled at RATE_LIMIT_PER_SECOND;
+# more than RATE_LIMIT_FLOOD_DROPS frames dropped within RATE_LIMIT_FLOOD_WINDOW seconds
+# closes the connection with 4008.
+RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=20)
+RATE_LIMIT_PER_SECOND = env.float("RATE_LIMIT_PER_SECOND", default=10)
+RATE_LIMIT_FLOOD_DROPS = env.int("RATE_LIMIT_FLOOD_DROPS", default=50)
+RATE_LIMIT_FLOOD_WINDOW = env.float("RATE_LIMIT_FLOOD_WINDOW", default=10)
+# A connection silent this many seconds drops out of its room's members.
+PRESENCE_TTL = env.float("PRESENCE_TTL", default=60)
+{%- if cookiecutter.channel_layer == "redis" %}
+PRESENCE_REDIS_CONNECTIONS = env.int("PRESENCE_REDIS_CONNECTIONS", default=50)
+{%- endif %}
 CHAT_HISTORY_LENGTH = 50
 CHAT_SINCE_LIMIT = 500
 CHAT_MESSAGE_MAX_LENGTH = 2000

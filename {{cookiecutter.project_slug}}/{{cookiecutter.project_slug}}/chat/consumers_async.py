@@ -1,51 +1,59 @@
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import PermissionDenied
 
 from {{ cookiecutter.project_slug }}.chat import protocol as chat
 from {{ cookiecutter.project_slug }}.chat import services
-from {{ cookiecutter.project_slug }}.realtime.protocol import CloseCode, FrameError, decode, encode
+from {{ cookiecutter.project_slug }}.realtime import presence
+from {{ cookiecutter.project_slug }}.realtime.consumers import FrameConsumer
+from {{ cookiecutter.project_slug }}.realtime.protocol import CloseCode
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(FrameConsumer):
     """``/ws/chat/<room>/``: one connection of one user to one room.
 
-    Validation and frame building live in ``chat.protocol``, data access in
-    ``chat.services``; this class only moves frames between them, the socket and the
-    room's channel layer group.
+    Validation and frames live in ``chat.protocol``, data in ``chat.services``, who is
+    here in ``realtime.presence``; this class moves frames between them, the socket and
+    the room's channel layer group.
     """
 
+    client_types = chat.CLIENT_TYPES
     group = None
 
     async def connect(self):
         self.user = self.scope["user"]
         self.room_name = self.scope["url_route"]["kwargs"]["room"]
         if not self.user.is_authenticated:
-            # Accept, then close: a browser only sees the close code of an open socket.
-            await self.accept()
-            await self.close(code=CloseCode.NOT_AUTHENTICATED)
-            return
-        self.room = await database_sync_to_async(services.open_room)(self.room_name)
+            return await self.refuse(CloseCode.NOT_AUTHENTICATED)
+        try:
+            self.room = await database_sync_to_async(services.open_room)(self.room_name, self.user)
+        except PermissionDenied:
+            return await self.refuse(CloseCode.FORBIDDEN)
+        self.username = self.user.get_username()
         # Join before reading history, so that no message falls between the two.
         self.group = chat.group_name(self.room_name)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.group_add(self.group)
         await self.accept()
-        username = self.user.get_username()
-        await self.send_frame(chat.welcome(self.room_name, username, [username]))
+        change = await presence.join(self.room_name, self.username, self.channel_name)
+        await self.send_frame(chat.welcome(self.room_name, self.username, change.members))
         since = chat.since_from(self.scope)
         messages, truncated = await database_sync_to_async(services.history)(self.room, since)
         await self.send_frame(chat.history(messages, truncated))
+        await self.announce(change)
 
     async def disconnect(self, code):
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.group_discard(self.group)
+            await self.announce(
+                await presence.leave(self.room_name, self.username, self.channel_name)
+            )
 
     async def receive(self, text_data=None, bytes_data=None):
-        try:
-            frame = decode(text_data, bytes_data, chat.CLIENT_TYPES)
-            # decode() admits only CLIENT_TYPES, each with its on_<type> handler.
-            await getattr(self, f"on_{frame['type']}")(frame)
-        except FrameError as error:
-            await self.send_frame(error.frame)
+        if self.group and not self.closing:
+            # Any frame, a refused one included, shows that the connection is alive.
+            await self.announce(
+                await presence.touch(self.room_name, self.username, self.channel_name)
+            )
+        await super().receive(text_data, bytes_data)
 
     async def on_message(self, frame):
         text, client_id = chat.message_request(frame)
@@ -53,13 +61,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.room, self.user, text, client_id
         )
         if created:
-            await self.channel_layer.group_send(self.group, chat.group_event(chat.message(message)))
+            await self.group_send(self.group, chat.group_event(chat.message(message)))
         else:
             await self.send_frame(chat.message(message))
 
     async def on_typing(self, frame):
-        event = chat.group_event(chat.typing(self.user.get_username()), exclude=self.channel_name)
-        await self.channel_layer.group_send(self.group, event)
+        typing = chat.typing(self.username)
+        await self.group_send(self.group, chat.group_event(typing, exclude=self.channel_name))
 
     async def on_ping(self, frame):
         await self.send_frame(chat.PONG)
@@ -71,10 +79,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
         await self.send_frame(chat.history(messages, truncated))
 
+    async def announce(self, change):
+        """Tell the room who came and who went."""
+        for event, users in (("join", change.joined), ("leave", change.left)):
+            for user in users:
+                frame = chat.presence(event, user, change.members)
+                await self.group_send(self.group, chat.group_event(frame))
+
     async def chat_frame(self, event):
         """A frame for the whole room, from ``chat.group_event``."""
         if event["exclude"] != self.channel_name:
             await self.send(text_data=event["text"])
-
-    async def send_frame(self, frame):
-        await self.send(text_data=encode(frame))

@@ -68,6 +68,11 @@ def message(stored):
     }
 
 
+def presence(event, username, members):
+    """``event`` is "join" (a user's first connection) or "leave" (their last one)."""
+    return {"type": "presence", "event": event, "user": username, "members": members}
+
+
 def typing(username):
     return {"type": "typing", "user": username}
 

@@ -6,13 +6,19 @@ so that nothing touches the database lazily from async code.
 """
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 
 from {{ cookiecutter.project_slug }}.chat.models import Message, Room
 
 
-def open_room(name):
-    """The room called ``name``, created as a public room on first use."""
+def open_room(name, user):
+    """The room called ``name`` for ``user``, created as a public room on first use.
+
+    Raises PermissionDenied for a private room whose members do not include ``user``.
+    """
     room, _ = Room.objects.get_or_create(name=name)
+    if room.is_private and not room.members.filter(pk=user.pk).exists():
+        raise PermissionDenied(f"{user} is not a member of the private room {name}.")
     return room
 
 

@@ -1,15 +1,11 @@
-from channels.generic.websocket import WebsocketConsumer
-
 from {{ cookiecutter.project_slug }}.echo import protocol as echo
-from {{ cookiecutter.project_slug }}.realtime.protocol import FrameError, decode, encode
+from {{ cookiecutter.project_slug }}.realtime.consumers import FrameConsumer
 
 
-class EchoConsumer(WebsocketConsumer):
-    """Sends every ``echo`` frame back to its sender."""
+class EchoConsumer(FrameConsumer):
+    """``/ws/echo/``: sends every ``echo`` frame back to its sender."""
 
-    def receive(self, text_data=None, bytes_data=None):
-        try:
-            frame = decode(text_data, bytes_data, echo.CLIENT_TYPES)
-            self.send(text_data=encode(echo.reply(frame)))
-        except FrameError as error:
-            self.send(text_data=encode(error.frame))
+    client_types = echo.CLIENT_TYPES
+
+    def on_echo(self, frame):
+        self.send_frame(echo.reply(frame))

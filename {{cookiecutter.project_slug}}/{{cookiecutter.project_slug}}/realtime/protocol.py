@@ -28,8 +28,12 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
 
 
-class FrameError(Exception):
-    """A client frame that the endpoint refuses."""
+class FrameRefused(Exception):
+    """A client frame that the endpoint drops without a word."""
+
+
+class FrameError(FrameRefused):
+    """A client frame that the endpoint refuses with an ``error`` frame."""
 
     def __init__(self, code, detail):
         super().__init__(detail)

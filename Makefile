@@ -1,0 +1,64 @@
+# The template's two entry points. Each installs what it needs on a fresh machine.
+#
+#   make demo   bake the default project into .demo/ and serve it on http://127.0.0.1:8000
+#   make test   run the template's whole test suite: every option combination
+#
+# Python 3.12 or newer is required (Django 6.0). The tests also need redis-server, which
+# `make test` installs with apt-get when it is missing and we are root.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+DEMO_DIR := .demo
+# Debian packages of the programs the test suite starts.
+TEST_PACKAGES := redis-server
+
+# The first Python 3.12+ found: python3 itself, a versioned python3.x, or one of pyenv's.
+PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 \
+	$(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+.PHONY: help demo test test-packages
+
+help:
+	@sed -n '2,5p' Makefile | cut -c3-
+
+# One environment for the template's tools and every baked project's dependencies.
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (Django 6.0)." \
+		"Install it (e.g. apt-get install python3.12) or run: make PYTHON=/path/to/python3.12 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
+	$(VENV_PYTHON) -m pip install --quiet --group test
+	touch $@
+
+test-packages:
+	@missing=$$(for p in $(TEST_PACKAGES); do command -v $$p >/dev/null || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing $$missing with apt-get"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "The tests need: $$missing. Install with: sudo apt-get install $$missing" \
+				"(Debian/Ubuntu) or brew install redis (macOS)."; exit 1; \
+		fi; \
+	fi
+
+test: $(VENV)/.installed test-packages
+	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+
+demo: $(VENV)/.installed
+	rm -rf $(DEMO_DIR)
+	$(VENV)/bin/cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	cd $(DEMO_DIR)/realtime_chat \
+		&& $(PYTHON) -m venv .venv \
+		&& .venv/bin/python -m pip install --quiet -r requirements/base.txt \
+		&& .venv/bin/python manage.py migrate --verbosity 0 \
+		&& DJANGO_SUPERUSER_PASSWORD=demo-password .venv/bin/python manage.py createsuperuser \
+			--noinput --username demo --email demo@example.com \
+		&& echo "Log in as demo / demo-password at http://127.0.0.1:8000/ (Ctrl+C stops)" \
+		&& .venv/bin/python manage.py runserver 127.0.0.1:8000

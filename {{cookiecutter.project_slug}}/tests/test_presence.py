@@ -1,0 +1,98 @@
+"""Presence: who is in a room, one member per user, healing after vanished connections."""
+
+import pytest
+
+from {{ cookiecutter.project_slug }}.realtime import presence
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Clock:
+    """Presence time that a test moves by hand instead of sleeping."""
+
+    def __init__(self, now=1_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(presence, "clock", clock)
+    return clock
+
+
+async def enter(connect, user, room="lobby"):
+    """Connect ``user``; return the socket and the members its welcome listed."""
+    socket = await connect(f"/ws/chat/{room}/", user)
+    welcome = await socket.receive_json_from()
+    assert (await socket.receive_json_from())["type"] == "history"
+    return socket, welcome["members"]
+
+
+def presence_frame(event, user, members):
+    return {"type": "presence", "event": event, "user": user, "members": members}
+
+
+async def test_a_first_connection_is_announced_to_the_room_and_to_itself(connect, alice, bob):
+    alice_socket, members = await enter(connect, alice)
+    assert members == ["alice"]
+    assert await alice_socket.receive_json_from() == presence_frame("join", "alice", ["alice"])
+    bob_socket, members = await enter(connect, bob)
+    assert members == ["alice", "bob"]
+    joined = presence_frame("join", "bob", ["alice", "bob"])
+    assert await alice_socket.receive_json_from() == joined
+    assert await bob_socket.receive_json_from() == joined
+
+
+async def test_a_user_with_several_tabs_is_one_member(connect, alice, bob):
+    alice_socket, _ = await enter(connect, alice)
+    await alice_socket.receive_json_from()
+    second_tab, members = await enter(connect, alice)
+    assert members == ["alice"]
+    assert await alice_socket.receive_nothing()
+    assert await second_tab.receive_nothing()
+
+
+async def test_leave_is_announced_when_the_last_tab_closes(connect, alice, bob):
+    alice_socket, _ = await enter(connect, alice)
+    bob_tab_1, _ = await enter(connect, bob)
+    bob_tab_2, _ = await enter(connect, bob)
+    await alice_socket.receive_json_from()  # alice joined
+    await alice_socket.receive_json_from()  # bob joined
+    await bob_tab_1.disconnect()
+    assert await alice_socket.receive_nothing()
+    await bob_tab_2.disconnect()
+    assert await alice_socket.receive_json_from() == presence_frame("leave", "bob", ["alice"])
+
+
+async def test_a_connection_silent_for_the_ttl_drops_out(connect, alice, bob, clock, settings):
+    alice_socket, _ = await enter(connect, alice)
+    bob_socket, _ = await enter(connect, bob)  # then bob falls silent, without a disconnect
+    for _ in range(2):
+        await alice_socket.receive_json_from()
+    clock.now += settings.PRESENCE_TTL / 2
+    await alice_socket.send_json_to({"type": "ping"})
+    assert await alice_socket.receive_json_from() == {"type": "pong"}
+    clock.now += settings.PRESENCE_TTL / 2 + 1
+    await alice_socket.send_json_to({"type": "ping"})
+    # The pong comes straight back, the leave through the room's group: either first.
+    frames = [await alice_socket.receive_json_from() for _ in range(2)]
+    assert presence_frame("leave", "bob", ["alice"]) in frames
+    assert {"type": "pong"} in frames
+    # Any frame brings bob back: presence heals both ways.
+    await bob_socket.send_json_to({"type": "typing"})
+    rejoined = presence_frame("join", "bob", ["alice", "bob"])
+    assert await alice_socket.receive_json_from() == rejoined
+
+
+async def test_a_vanished_connection_is_not_listed_to_newcomers(connect, alice, clock, settings):
+    await presence.join("lobby", "ghost", "a-channel-whose-process-died")
+    clock.now += settings.PRESENCE_TTL + 1
+    alice_socket, members = await enter(connect, alice)
+    assert members == ["alice"]
+    frames = [await alice_socket.receive_json_from() for _ in range(2)]
+    assert presence_frame("leave", "ghost", ["alice"]) in frames
+    assert presence_frame("join", "alice", ["alice"]) in frames

@@ -1,0 +1,73 @@
+"""The base of every WebSocket endpoint: JSON frames in, limits applied, handlers called.
+
+Channels runs each handler of a sync consumer in a worker thread, so handlers call the
+ORM directly and reach the channel layer through ``async_to_sync``.
+"""
+
+from functools import cached_property
+
+from asgiref.sync import async_to_sync
+from channels.generic.websocket import WebsocketConsumer
+
+from {{ cookiecutter.project_slug }}.realtime.limits import Flooding, RateLimiter
+from {{ cookiecutter.project_slug }}.realtime.protocol import (
+    CloseCode,
+    FrameError,
+    FrameRefused,
+    decode,
+    encode,
+)
+
+
+class FrameConsumer(WebsocketConsumer):
+    """Takes each client frame through the rate limit and :func:`decode`, then calls
+    ``on_<type>(frame)``. Subclasses list their frame types in ``client_types``.
+
+    A refused frame gets an ``error`` frame and the connection stays open; one that keeps
+    flooding is closed with 4008.
+    """
+
+    client_types = frozenset()
+    # Set once the server closes the connection: frames still in flight are ignored.
+    closing = False
+
+    @cached_property
+    def rate_limiter(self):
+        return RateLimiter.from_settings()
+
+    def receive(self, text_data=None, bytes_data=None):
+        if self.closing:
+            return
+        try:
+            self.rate_limiter.take()
+            frame = decode(text_data, bytes_data, self.client_types)
+            # decode() admits only client_types, each with its on_<type> handler.
+            getattr(self, f"on_{frame['type']}")(frame)
+        except FrameError as error:
+            self.send_frame(error.frame)
+        except FrameRefused:
+            pass
+        except Flooding:
+            self.close(code=CloseCode.FLOODING)
+
+    def close(self, code=None, reason=None):
+        self.closing = True
+        super().close(code=code, reason=reason)
+
+    def refuse(self, code):
+        """End the handshake with ``code``: accept first, as a browser only sees the close
+        code of an open socket (and so stops reconnecting)."""
+        self.accept()
+        self.close(code=code)
+
+    def send_frame(self, frame):
+        self.send(text_data=encode(frame))
+
+    def group_add(self, group):
+        async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
+
+    def group_discard(self, group):
+        async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
+
+    def group_send(self, group, event):
+        async_to_sync(self.channel_layer.group_send)(group, event)
