@@ -31,6 +31,7 @@ VARIANTS = {
         f"{SLUG}/realtime/consumers.py",
         f"{SLUG}/echo/consumers.py",
         f"{SLUG}/chat/consumers.py",
+        f"{SLUG}/notifications/consumers.py",
     ],
     "auth": [
         f"{SLUG}/realtime/auth.py",

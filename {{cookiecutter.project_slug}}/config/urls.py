@@ -6,8 +6,12 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 {%- endif %}
 
+from {{ cookiecutter.project_slug }}.realtime.health import healthz
+
 urlpatterns = [
     path("", include("{{ cookiecutter.project_slug }}.chat.urls")),
+    path("", include("{{ cookiecutter.project_slug }}.notifications.urls")),
+    path("healthz", healthz, name="healthz"),
 {%- if cookiecutter.auth == "session" %}
     path("accounts/", include("django.contrib.auth.urls")),
 {%- else %}

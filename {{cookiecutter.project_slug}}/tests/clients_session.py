@@ -12,3 +12,8 @@ def credentials(user):
     client.force_login(user)
     session_id = client.cookies[settings.SESSION_COOKIE_NAME].value
     return [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_id}".encode())]
+
+
+def authenticate_http(client, user):
+    """Make a Django test client act as ``user`` on HTTP endpoints: log it in."""
+    client.force_login(user)

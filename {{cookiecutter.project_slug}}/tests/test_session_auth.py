@@ -1,6 +1,7 @@
 """Session auth: the session cookie identifies the user; sockets need our own Origin."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import assert_closed_with
@@ -43,3 +44,13 @@ def test_the_room_page_names_its_room(client, alice):
     response = client.get(reverse("chat:room", args=["lobby"]))
     assert response.status_code == 200
     assert b'data-room="lobby"' in response.content
+
+
+def test_the_notifications_api_checks_csrf_for_a_session(alice, make_user):
+    staff = make_user("staff", is_staff=True)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    payload = {"user": "alice", "text": "hi"}
+    response = client.post("/api/notifications/", payload, content_type="application/json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]

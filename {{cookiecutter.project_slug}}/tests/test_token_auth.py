@@ -71,3 +71,11 @@ def test_the_chat_pages_are_public_and_sign_in_by_script(client):
     assert response.status_code == 200
     assert b'data-room="lobby"' in response.content
     assert b'id="sign-in-form"' in response.content
+
+
+def test_the_notifications_api_ignores_a_session(client, make_user):
+    client.force_login(make_user("staff", is_staff=True))
+    response = client.post(
+        "/api/notifications/", {"user": "staff", "text": "hi"}, content_type="application/json"
+    )
+    assert response.status_code == 401

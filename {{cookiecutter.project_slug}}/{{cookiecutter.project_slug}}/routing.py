@@ -5,10 +5,14 @@ from django.urls import re_path
 
 from {{ cookiecutter.project_slug }}.chat.routing import websocket_urlpatterns as chat_routes
 from {{ cookiecutter.project_slug }}.echo.routing import websocket_urlpatterns as echo_routes
+from {{ cookiecutter.project_slug }}.notifications.routing import (
+    websocket_urlpatterns as notification_routes,
+)
 
 websocket_urlpatterns = [
     *echo_routes,
     *chat_routes,
+    *notification_routes,
     # Anything else, a malformed room name included: refuse the handshake (HTTP 403)
     # instead of raising "No route found" inside the server.
     re_path(r"", WebsocketDenier.as_asgi()),

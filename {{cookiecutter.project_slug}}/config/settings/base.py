@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
 {%- endif %}
     "{{ cookiecutter.project_slug }}.chat",
+    "{{ cookiecutter.project_slug }}.notifications",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +152,8 @@ PRESENCE_REDIS_CONNECTIONS = env.int("PRESENCE_REDIS_CONNECTIONS", default=50)
 CHAT_HISTORY_LENGTH = 50
 CHAT_SINCE_LIMIT = 500
 CHAT_MESSAGE_MAX_LENGTH = 2000
+NOTIFICATIONS_HISTORY_LENGTH = 50
+NOTIFICATIONS_SINCE_LIMIT = 500
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,7 @@ from {{ cookiecutter.project_slug }}.chat import protocol as chat
 from {{ cookiecutter.project_slug }}.chat import services
 from {{ cookiecutter.project_slug }}.realtime import presence
 from {{ cookiecutter.project_slug }}.realtime.consumers import FrameConsumer
-from {{ cookiecutter.project_slug }}.realtime.protocol import CloseCode
+from {{ cookiecutter.project_slug }}.realtime.protocol import PONG, CloseCode, group_event, since_from
 
 
 class ChatConsumer(FrameConsumer):
@@ -35,7 +35,7 @@ class ChatConsumer(FrameConsumer):
         await self.accept()
         change = await presence.join(self.room_name, self.username, self.channel_name)
         await self.send_frame(chat.welcome(self.room_name, self.username, change.members))
-        since = chat.since_from(self.scope)
+        since = since_from(self.scope)
         messages, truncated = await database_sync_to_async(services.history)(self.room, since)
         await self.send_frame(chat.history(messages, truncated))
         await self.announce(change)
@@ -61,16 +61,16 @@ class ChatConsumer(FrameConsumer):
             self.room, self.user, text, client_id
         )
         if created:
-            await self.group_send(self.group, chat.group_event(chat.message(message)))
+            await self.group_send(self.group, group_event(chat.message(message)))
         else:
             await self.send_frame(chat.message(message))
 
     async def on_typing(self, frame):
         typing = chat.typing(self.username)
-        await self.group_send(self.group, chat.group_event(typing, exclude=self.channel_name))
+        await self.group_send(self.group, group_event(typing, exclude=self.channel_name))
 
     async def on_ping(self, frame):
-        await self.send_frame(chat.PONG)
+        await self.send_frame(PONG)
 
     async def on_history(self, frame):
         before, limit = chat.history_request(frame)
@@ -84,9 +84,4 @@ class ChatConsumer(FrameConsumer):
         for event, users in (("join", change.joined), ("leave", change.left)):
             for user in users:
                 frame = chat.presence(event, user, change.members)
-                await self.group_send(self.group, chat.group_event(frame))
-
-    async def chat_frame(self, event):
-        """A frame for the whole room, from ``chat.group_event``."""
-        if event["exclude"] != self.channel_name:
-            await self.send(text_data=event["text"])
+                await self.group_send(self.group, group_event(frame))

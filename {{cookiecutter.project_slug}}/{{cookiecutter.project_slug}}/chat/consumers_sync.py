@@ -5,7 +5,7 @@ from {{ cookiecutter.project_slug }}.chat import protocol as chat
 from {{ cookiecutter.project_slug }}.chat import services
 from {{ cookiecutter.project_slug }}.realtime import presence
 from {{ cookiecutter.project_slug }}.realtime.consumers import FrameConsumer
-from {{ cookiecutter.project_slug }}.realtime.protocol import CloseCode
+from {{ cookiecutter.project_slug }}.realtime.protocol import PONG, CloseCode, group_event, since_from
 
 
 class ChatConsumer(FrameConsumer):
@@ -35,7 +35,7 @@ class ChatConsumer(FrameConsumer):
         self.accept()
         change = async_to_sync(presence.join)(self.room_name, self.username, self.channel_name)
         self.send_frame(chat.welcome(self.room_name, self.username, change.members))
-        messages, truncated = services.history(self.room, chat.since_from(self.scope))
+        messages, truncated = services.history(self.room, since_from(self.scope))
         self.send_frame(chat.history(messages, truncated))
         self.announce(change)
 
@@ -58,16 +58,16 @@ class ChatConsumer(FrameConsumer):
         text, client_id = chat.message_request(frame)
         message, created = services.post_message(self.room, self.user, text, client_id)
         if created:
-            self.group_send(self.group, chat.group_event(chat.message(message)))
+            self.group_send(self.group, group_event(chat.message(message)))
         else:
             self.send_frame(chat.message(message))
 
     def on_typing(self, frame):
         typing = chat.typing(self.username)
-        self.group_send(self.group, chat.group_event(typing, exclude=self.channel_name))
+        self.group_send(self.group, group_event(typing, exclude=self.channel_name))
 
     def on_ping(self, frame):
-        self.send_frame(chat.PONG)
+        self.send_frame(PONG)
 
     def on_history(self, frame):
         before, limit = chat.history_request(frame)
@@ -79,9 +79,4 @@ class ChatConsumer(FrameConsumer):
         for event, users in (("join", change.joined), ("leave", change.left)):
             for user in users:
                 frame = chat.presence(event, user, change.members)
-                self.group_send(self.group, chat.group_event(frame))
-
-    def chat_frame(self, event):
-        """A frame for the whole room, from ``chat.group_event``."""
-        if event["exclude"] != self.channel_name:
-            self.send(text_data=event["text"])
+                self.group_send(self.group, group_event(frame))

@@ -1,23 +1,13 @@
 """Frames of the chat endpoint: what clients may send, and every frame the server sends.
 
-Each server frame is built here, once, for both consumer styles. Frames for a whole room
-cross the channel layer already encoded (:func:`group_event`), so a message to a room of
-a hundred connections is serialized once, not a hundred times.
+Each server frame is built here, once, for both consumer styles.
 """
-
-from urllib.parse import parse_qs
 
 from django.conf import settings
 
-from {{ cookiecutter.project_slug }}.realtime.protocol import (
-    PROTOCOL_VERSION,
-    encode,
-    int_field,
-    text_field,
-)
+from {{ cookiecutter.project_slug }}.realtime.protocol import PROTOCOL_VERSION, int_field, text_field
 
 CLIENT_TYPES = frozenset({"message", "typing", "ping", "history"})
-PONG = {"type": "pong"}
 HISTORY_PAGE_MAX = 100
 CLIENT_ID_MAX_LENGTH = 64
 
@@ -25,21 +15,6 @@ CLIENT_ID_MAX_LENGTH = 64
 def group_name(room_name):
     """The channel layer group of a room (room names are valid group names)."""
     return f"chat.{room_name}"
-
-
-def group_event(frame, exclude=None):
-    """A channel layer event that the room's consumers forward to their clients as is.
-
-    ``exclude`` is a channel name that must not get it (the typing user's own).
-    """
-    return {"type": "chat.frame", "text": encode(frame), "exclude": exclude}
-
-
-def since_from(scope):
-    """The ``?since=<id>`` of the connection URL, or None when absent or malformed."""
-    values = parse_qs(scope.get("query_string", b"").decode("latin1")).get("since", [])
-    value = values[-1] if values else ""
-    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def welcome(room_name, username, members):

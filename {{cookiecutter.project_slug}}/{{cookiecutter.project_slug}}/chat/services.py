@@ -2,13 +2,19 @@
 
 The sync consumer calls these directly; the async consumer wraps them in
 ``database_sync_to_async``. Every query here returns what a frame needs, users included,
-so that nothing touches the database lazily from async code.
+so that nothing touches the database lazily from async code. :func:`broadcast` is for
+code outside a consumer: views, management commands, tasks.
 """
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
+from {{ cookiecutter.project_slug }}.chat import protocol as chat
 from {{ cookiecutter.project_slug }}.chat.models import Message, Room
+from {{ cookiecutter.project_slug }}.realtime import pages
+from {{ cookiecutter.project_slug }}.realtime.protocol import group_event
 
 
 def open_room(name, user):
@@ -41,20 +47,23 @@ def history(room, since=None):
     Returns ``(messages, truncated)``, oldest first; ``truncated`` says that older
     (without ``since``) or further (with ``since``) messages were left out.
     """
-    messages = room.messages.select_related("user")
-    if since is None:
-        return newest_first_page(messages, settings.CHAT_HISTORY_LENGTH)
-    limit = settings.CHAT_SINCE_LIMIT
-    page = list(messages.filter(id__gt=since).order_by("id")[: limit + 1])
-    return page[:limit], len(page) > limit
+    return pages.replay(
+        room.messages.select_related("user"),
+        since,
+        latest_limit=settings.CHAT_HISTORY_LENGTH,
+        since_limit=settings.CHAT_SINCE_LIMIT,
+    )
 
 
 def messages_before(room, before, limit):
     """The ``limit`` newest messages with an id below ``before``, oldest first."""
-    messages = room.messages.select_related("user").filter(id__lt=before)
-    return newest_first_page(messages, limit)
+    return pages.before(room.messages.select_related("user"), before, limit)
 
 
-def newest_first_page(messages, limit):
-    page = list(messages.order_by("-id")[: limit + 1])
-    return page[:limit][::-1], len(page) > limit
+def broadcast(room, text):
+    """Store a system message (no user) in ``room``, then send it to the room."""
+    message, _ = post_message(room, None, text)
+    async_to_sync(get_channel_layer().group_send)(
+        chat.group_name(room.name), group_event(chat.message(message))
+    )
+    return message

@@ -55,6 +55,11 @@ class FrameConsumer(AsyncWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
 
+    async def realtime_frame(self, event):
+        """A frame from the group, built by :func:`group_event`."""
+        if event["exclude"] != self.channel_name:
+            await self.send(text_data=event["text"])
+
     async def send_frame(self, frame):
         await self.send(text_data=encode(frame))
 

@@ -60,6 +60,11 @@ class FrameConsumer(WebsocketConsumer):
         self.accept()
         self.close(code=code)
 
+    def realtime_frame(self, event):
+        """A frame from the group, built by :func:`group_event`."""
+        if event["exclude"] != self.channel_name:
+            self.send(text_data=event["text"])
+
     def send_frame(self, frame):
         self.send(text_data=encode(frame))
 

@@ -8,10 +8,12 @@ sync consumers cannot drift apart on the format. Refused frames raise
 
 import json
 from enum import IntEnum, StrEnum
+from urllib.parse import parse_qs
 
 from django.conf import settings
 
 PROTOCOL_VERSION = 1
+PONG = {"type": "pong"}
 
 
 class CloseCode(IntEnum):
@@ -69,6 +71,23 @@ def decode(text_data, bytes_data, types):
 def encode(frame):
     """Serialize a server frame. ASCII escapes keep any client text valid UTF-8 on the wire."""
     return json.dumps(frame, separators=(",", ":"))
+
+
+def group_event(frame, exclude=None):
+    """A channel layer event that consumers forward to their clients as is.
+
+    The frame crosses the layer already encoded, so a frame for a group of a hundred
+    connections is serialized once, not a hundred times. ``exclude`` names a channel
+    that must not get it (a typing user's own).
+    """
+    return {"type": "realtime.frame", "text": encode(frame), "exclude": exclude}
+
+
+def since_from(scope):
+    """The ``?since=<id>`` of the connection URL, or None when absent or malformed."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin1")).get("since", [])
+    value = values[-1] if values else ""
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def text_field(frame, key, *, max_length=None, blank=False, required=True):

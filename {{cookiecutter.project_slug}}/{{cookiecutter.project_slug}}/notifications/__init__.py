@@ -1,0 +1,1 @@
+"""Per-user notifications: stored, then pushed to every connection of their user."""

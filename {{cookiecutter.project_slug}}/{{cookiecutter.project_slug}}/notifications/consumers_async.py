@@ -1,0 +1,38 @@
+from channels.db import database_sync_to_async
+
+from {{ cookiecutter.project_slug }}.notifications import protocol as notifications
+from {{ cookiecutter.project_slug }}.notifications import services
+from {{ cookiecutter.project_slug }}.realtime.consumers import FrameConsumer
+from {{ cookiecutter.project_slug }}.realtime.protocol import PONG, CloseCode, since_from
+
+
+class NotificationConsumer(FrameConsumer):
+    """``/ws/notifications/``: one connection of a user to their notifications.
+
+    ``services.send_notification`` stores a notification and sends it to the user's group;
+    this class forwards it (see ``FrameConsumer.realtime_frame``).
+    """
+
+    client_types = notifications.CLIENT_TYPES
+    group = None
+
+    async def connect(self):
+        user = self.scope["user"]
+        if not user.is_authenticated:
+            return await self.refuse(CloseCode.NOT_AUTHENTICATED)
+        # Join before reading history, so that nothing falls between the two.
+        self.group = notifications.group_name(user.pk)
+        await self.group_add(self.group)
+        await self.accept()
+        await self.send_frame(notifications.welcome(user.get_username()))
+        stored, truncated = await database_sync_to_async(services.history)(
+            user, since_from(self.scope)
+        )
+        await self.send_frame(notifications.history(stored, truncated))
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.group_discard(self.group)
+
+    async def on_ping(self, frame):
+        await self.send_frame(PONG)

@@ -1,0 +1,34 @@
+from {{ cookiecutter.project_slug }}.notifications import protocol as notifications
+from {{ cookiecutter.project_slug }}.notifications import services
+from {{ cookiecutter.project_slug }}.realtime.consumers import FrameConsumer
+from {{ cookiecutter.project_slug }}.realtime.protocol import PONG, CloseCode, since_from
+
+
+class NotificationConsumer(FrameConsumer):
+    """``/ws/notifications/``: one connection of a user to their notifications.
+
+    ``services.send_notification`` stores a notification and sends it to the user's group;
+    this class forwards it (see ``FrameConsumer.realtime_frame``).
+    """
+
+    client_types = notifications.CLIENT_TYPES
+    group = None
+
+    def connect(self):
+        user = self.scope["user"]
+        if not user.is_authenticated:
+            return self.refuse(CloseCode.NOT_AUTHENTICATED)
+        # Join before reading history, so that nothing falls between the two.
+        self.group = notifications.group_name(user.pk)
+        self.group_add(self.group)
+        self.accept()
+        self.send_frame(notifications.welcome(user.get_username()))
+        stored, truncated = services.history(user, since_from(self.scope))
+        self.send_frame(notifications.history(stored, truncated))
+
+    def disconnect(self, code):
+        if self.group:
+            self.group_discard(self.group)
+
+    def on_ping(self, frame):
+        self.send_frame(PONG)
