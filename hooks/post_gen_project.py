@@ -53,6 +53,9 @@ ONLY_FOR = {
     ("auth", "token"): [
         "tests/test_token_auth.py",
     ],
+    ("channel_layer", "redis"): [
+        "tests/test_redis_layer.py",
+    ],
 }
 
 

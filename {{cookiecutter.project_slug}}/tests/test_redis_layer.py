@@ -1,0 +1,62 @@
+"""With the redis layer, server processes share groups and presence through Redis.
+
+Each consumer takes the channel layer that is registered when it connects; swapping in a
+new layer instance between two connections gives them the separate Redis connections
+that two server processes would have.
+"""
+
+import json
+
+import pytest
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
+from channels_redis.core import RedisChannelLayer
+from django.conf import settings
+
+from {{ cookiecutter.project_slug }}.realtime import presence
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def new_process():
+    """Register a fresh layer instance, as if the next socket reached another process.
+
+    The autouse ``channel_layer`` fixture empties Redis after the test.
+    """
+
+    def new_process():
+        layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
+        channel_layers.backends[DEFAULT_CHANNEL_LAYER] = layer
+        return layer
+
+    return new_process
+
+
+async def test_two_processes_share_messages_and_presence(connect, alice, bob, new_process):
+    first = new_process()
+    alice_socket = await connect("/ws/chat/lobby/", alice)
+    second = new_process()
+    assert first is not second
+    bob_socket = await connect("/ws/chat/lobby/", bob)
+    bob_welcome = await bob_socket.receive_json_from()
+    assert bob_welcome["members"] == ["alice", "bob"]
+    frames = [await alice_socket.receive_json_from() for _ in range(4)]
+    assert frames[-1] == {
+        "type": "presence",
+        "event": "join",
+        "user": "bob",
+        "members": ["alice", "bob"],
+    }
+    await bob_socket.receive_json_from()  # history
+    await bob_socket.receive_json_from()  # bob's own join
+    await bob_socket.send_json_to({"type": "message", "text": "across processes"})
+    assert (await alice_socket.receive_json_from())["text"] == "across processes"
+    assert (await bob_socket.receive_json_from())["text"] == "across processes"
+
+
+async def test_presence_lives_in_redis_not_in_process_memory(connect, alice):
+    socket = await connect("/ws/chat/lobby/", alice)
+    assert (await socket.receive_json_from())["members"] == ["alice"]
+    members = await presence.client().zrange(f"{presence.KEY_PREFIX}lobby", 0, -1)
+    assert [json.loads(member)[0] for member in members] == ["alice"]
