@@ -6,6 +6,7 @@ variant to its plain name and deletes the others, then deletes the files that on
 options use. What is left reads as if it had been written for these options alone.
 """
 
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -95,7 +96,7 @@ def write_local_env():
     env_example = Path(".env.example").read_text()
     secret = secrets.token_urlsafe(50)
     Path(".env").write_text(
-        env_example.replace("DJANGO_SECRET_KEY=", f"DJANGO_SECRET_KEY={secret}", 1)
+        re.sub(r"^DJANGO_SECRET_KEY=$", f"DJANGO_SECRET_KEY={secret}", env_example, flags=re.M)
     )
 
 
@@ -104,7 +105,7 @@ def print_next_steps():
     run = (
         "python manage.py runserver"
         if OPTIONS["server"] == "daphne"
-        else "uvicorn config.asgi:application --reload --lifespan off"
+        else "uvicorn config.asgi:application --reload --lifespan off --ws-max-size 65536"
     )
     print(
         f"""

@@ -1,6 +1,6 @@
 """ASGI entry point: HTTP goes to Django, WebSockets through origin and auth checks.
 
-README.md lists the commands that serve it, locally and in production.
+README.md lists the commands that serve it.
 """
 
 import os

@@ -9,11 +9,26 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 {%- endif %}
 from django.contrib.auth import get_user_model
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from {{ cookiecutter.project_slug }}.realtime import presence
 
 from config.asgi import application
 from tests.clients import credentials
+
+# Fuzz tests reuse one connection for all their examples, on purpose.
+hypothesis_settings.register_profile(
+    "default",
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# The template's full run: thousands of frames per endpoint.
+hypothesis_settings.register_profile(
+    "fuzz", parent=hypothesis_settings.get_profile("default"), max_examples=3000
+)
+hypothesis_settings.load_profile("default")
 
 # A browser on one of our own pages sends this Origin (test settings allow "testserver").
 SAME_ORIGIN = (b"origin", b"http://testserver")

@@ -26,5 +26,5 @@ def test_broadcast_refuses_an_unknown_room(db):
 
 def test_broadcast_refuses_blank_text(db):
     Room.objects.create(name="lobby")
-    with pytest.raises(CommandError, match="blank"):
+    with pytest.raises(CommandError, match="not blank"):
         call_command("broadcast", "lobby", "  ")

@@ -162,3 +162,10 @@ def test_the_notify_command_stores_and_sends(alice, capsys):
 def test_the_notify_command_refuses_an_unknown_user(db):
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         call_command("notify", "ghost", "hi")
+
+
+@pytest.mark.parametrize("text", ["  ", "x" * 2001])
+def test_the_notify_command_refuses_blank_or_long_text(alice, text):
+    with pytest.raises(CommandError, match="not blank"):
+        call_command("notify", "alice", text)
+    assert not Notification.objects.exists()

@@ -47,13 +47,8 @@ class ChatConsumer(FrameConsumer):
                 await presence.leave(self.room_name, self.username, self.channel_name)
             )
 
-    async def receive(self, text_data=None, bytes_data=None):
-        if self.group and not self.closing:
-            # Any frame, a refused one included, shows that the connection is alive.
-            await self.announce(
-                await presence.touch(self.room_name, self.username, self.channel_name)
-            )
-        await super().receive(text_data, bytes_data)
+    async def keep_alive(self):
+        await self.announce(await presence.touch(self.room_name, self.username, self.channel_name))
 
     async def on_message(self, frame):
         text, client_id = chat.message_request(frame)
@@ -70,6 +65,8 @@ class ChatConsumer(FrameConsumer):
         await self.group_send(self.group, group_event(typing, exclude=self.channel_name))
 
     async def on_ping(self, frame):
+        # Joining again renews the membership, which the channel layer expires after a day.
+        await self.group_add(self.group)
         await self.send_frame(PONG)
 
     async def on_history(self, frame):

@@ -46,13 +46,10 @@ class ChatConsumer(FrameConsumer):
                 async_to_sync(presence.leave)(self.room_name, self.username, self.channel_name)
             )
 
-    def receive(self, text_data=None, bytes_data=None):
-        if self.group and not self.closing:
-            # Any frame, a refused one included, shows that the connection is alive.
-            self.announce(
-                async_to_sync(presence.touch)(self.room_name, self.username, self.channel_name)
-            )
-        super().receive(text_data, bytes_data)
+    def keep_alive(self):
+        self.announce(
+            async_to_sync(presence.touch)(self.room_name, self.username, self.channel_name)
+        )
 
     def on_message(self, frame):
         text, client_id = chat.message_request(frame)
@@ -67,6 +64,8 @@ class ChatConsumer(FrameConsumer):
         self.group_send(self.group, group_event(typing, exclude=self.channel_name))
 
     def on_ping(self, frame):
+        # Joining again renews the membership, which the channel layer expires after a day.
+        self.group_add(self.group)
         self.send_frame(PONG)
 
     def on_history(self, frame):

@@ -53,12 +53,12 @@ def typing(username):
 
 
 def message_request(frame):
-    """``(text, client_id)`` of a client ``message`` frame."""
+    """``(text, client_id)`` of a client ``message`` frame; an empty client_id is none."""
     text = text_field(frame, "text", max_length=settings.CHAT_MESSAGE_MAX_LENGTH)
     client_id = text_field(
         frame, "client_id", max_length=CLIENT_ID_MAX_LENGTH, blank=True, required=False
     )
-    return text, client_id
+    return text, client_id or None
 
 
 def history_request(frame):

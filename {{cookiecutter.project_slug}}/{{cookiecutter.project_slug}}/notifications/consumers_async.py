@@ -35,4 +35,6 @@ class NotificationConsumer(FrameConsumer):
             await self.group_discard(self.group)
 
     async def on_ping(self, frame):
+        # Joining again renews the membership, which the channel layer expires after a day.
+        await self.group_add(self.group)
         await self.send_frame(PONG)

@@ -31,4 +31,6 @@ class NotificationConsumer(FrameConsumer):
             self.group_discard(self.group)
 
     def on_ping(self, frame):
+        # Joining again renews the membership, which the channel layer expires after a day.
+        self.group_add(self.group)
         self.send_frame(PONG)

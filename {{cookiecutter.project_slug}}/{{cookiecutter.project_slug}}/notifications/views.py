@@ -6,12 +6,14 @@ from rest_framework.views import APIView
 
 from {{ cookiecutter.project_slug }}.notifications.services import send_notification
 
+MAX_TEXT_LENGTH = 2000
+
 
 class NotificationSerializer(serializers.Serializer):
     user = serializers.SlugRelatedField(
         slug_field=get_user_model().USERNAME_FIELD, queryset=get_user_model().objects.all()
     )
-    text = serializers.CharField(max_length=2000)
+    text = serializers.CharField(max_length=MAX_TEXT_LENGTH)
     data = serializers.DictField(required=False, default=dict)
 
 

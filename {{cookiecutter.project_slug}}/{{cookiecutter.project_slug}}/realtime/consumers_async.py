@@ -35,6 +35,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
             return
         try:
             self.rate_limiter.take()
+            await self.keep_alive()
             frame = decode(text_data, bytes_data, self.client_types)
             # decode() admits only client_types, each with its on_<type> handler.
             await getattr(self, f"on_{frame['type']}")(frame)
@@ -48,6 +49,9 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def close(self, code=None, reason=None):
         self.closing = True
         await super().close(code=code, reason=reason)
+
+    async def keep_alive(self):
+        """Called for every frame within the rate, valid or not: the client is alive."""
 
     async def refuse(self, code):
         """End the handshake with ``code``: accept first, as a browser only sees the close

@@ -40,6 +40,7 @@ class FrameConsumer(WebsocketConsumer):
             return
         try:
             self.rate_limiter.take()
+            self.keep_alive()
             frame = decode(text_data, bytes_data, self.client_types)
             # decode() admits only client_types, each with its on_<type> handler.
             getattr(self, f"on_{frame['type']}")(frame)
@@ -53,6 +54,9 @@ class FrameConsumer(WebsocketConsumer):
     def close(self, code=None, reason=None):
         self.closing = True
         super().close(code=code, reason=reason)
+
+    def keep_alive(self):
+        """Called for every frame within the rate, valid or not: the client is alive."""
 
     def refuse(self, code):
         """End the handshake with ``code``: accept first, as a browser only sees the close

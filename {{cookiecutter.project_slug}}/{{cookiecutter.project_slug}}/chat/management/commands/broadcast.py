@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from {{ cookiecutter.project_slug }}.chat.models import Room
@@ -16,7 +17,8 @@ class Command(BaseCommand):
             target = Room.objects.get(name=room)
         except Room.DoesNotExist:
             raise CommandError(f"No room named {room!r}; rooms open when a user joins.") from None
-        if not text.strip():
-            raise CommandError("The text may not be blank.")
+        limit = settings.CHAT_MESSAGE_MAX_LENGTH
+        if not text.strip() or len(text) > limit:
+            raise CommandError(f"The text must be 1 to {limit} characters, not blank.")
         message = broadcast(target, text)
         self.stdout.write(f"Sent message {message.id} to room {room}.")

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from {{ cookiecutter.project_slug }}.notifications.services import send_notification
+from {{ cookiecutter.project_slug }}.notifications.views import MAX_TEXT_LENGTH
 
 
 class Command(BaseCommand):
@@ -12,6 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("text")
 
     def handle(self, *args, username, text, **options):
+        if not text.strip() or len(text) > MAX_TEXT_LENGTH:
+            raise CommandError(f"The text must be 1 to {MAX_TEXT_LENGTH} characters, not blank.")
         User = get_user_model()
         try:
             user = User.objects.get_by_natural_key(username)
