@@ -43,6 +43,9 @@ VARIANTS = {
     "channel_layer": [
         f"{SLUG}/realtime/presence.py",
     ],
+    "server": [
+        "deploy/serve.sh",
+    ],
 }
 
 # (option, choice) -> files and folders that only that choice uses.

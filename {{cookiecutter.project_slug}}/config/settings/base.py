@@ -2,7 +2,8 @@
 
 This module is the only place that reads the environment (12-factor). Environment
 variables win over the git-ignored ``.env`` file at the project root, which holds local
-values such as the secret key the template generated for this project.
+values such as the secret key the template generated for this project. Production
+settings ignore ``.env``: there, only the real environment counts.
 """
 
 from pathlib import Path
@@ -12,7 +13,8 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-env.read_env(BASE_DIR / ".env")
+if env("DJANGO_SETTINGS_MODULE", default="") != "config.settings.production":
+    env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])

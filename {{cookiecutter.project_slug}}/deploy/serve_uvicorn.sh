@@ -1,0 +1,28 @@
+#!/bin/sh
+# The production start command: Uvicorn on $PORT behind nginx (deploy/nginx.conf).
+#   --proxy-headers, --forwarded-allow-ips   trust X-Forwarded-* from these addresses only
+#   --ws-max-size                            messages over 64 KiB close the socket (1009)
+#   --ws-ping-*                              ping idle sockets every 20 s, drop dead ones
+#   --lifespan off                           Channels' router has no lifespan handler
+#   --no-access-log                          the access log would record ?token= query
+#                                            strings; nginx logs requests without them
+set -eu
+{%- if cookiecutter.channel_layer == "in_memory" %}
+# The in-memory channel layer lives in one process: more workers would split the rooms.
+if [ "${WEB_CONCURRENCY:-1}" != 1 ]; then
+    echo "WEB_CONCURRENCY=${WEB_CONCURRENCY}: the in-memory channel layer needs one process." >&2
+    echo "Bake the project with channel_layer=redis to run several." >&2
+    exit 1
+fi
+{%- endif %}
+exec uvicorn config.asgi:application \
+    --host "${HOST:-0.0.0.0}" \
+    --port "${PORT:-8000}" \
+    --workers "${WEB_CONCURRENCY:-1}" \
+    --proxy-headers \
+    --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" \
+    --ws-max-size 65536 \
+    --ws-ping-interval 20 \
+    --ws-ping-timeout 20 \
+    --lifespan off \
+    --no-access-log
