@@ -3,8 +3,9 @@
 #   make demo   bake the default project into .demo/ and serve it on http://127.0.0.1:8000
 #   make test   run the template's whole test suite: every option combination
 #
-# Python 3.12 or newer is required (Django 6.0). The tests also need redis-server, which
-# `make test` installs with apt-get when it is missing and we are root.
+# Python 3.12 or newer is required (Django 6.0). The tests also start redis-server,
+# nginx, PostgreSQL and docker-compose (to check the compose file): `make test` installs
+# them with apt-get when they are missing and we are root (tests/system-packages.sh).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,8 +14,6 @@ SHELL := /bin/bash
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 DEMO_DIR := .demo
-# Debian packages of the programs the test suite starts.
-TEST_PACKAGES := redis-server
 
 # The first Python 3.12+ found: python3 itself, a versioned python3.x, or one of pyenv's.
 PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 \
@@ -37,16 +36,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 test-packages:
-	@missing=$$(for p in $(TEST_PACKAGES); do command -v $$p >/dev/null || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing $$missing with apt-get"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		else \
-			echo "The tests need: $$missing. Install with: sudo apt-get install $$missing" \
-				"(Debian/Ubuntu) or brew install redis (macOS)."; exit 1; \
-		fi; \
-	fi
+	tests/system-packages.sh
 
 test: $(VENV)/.installed test-packages
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)

@@ -60,3 +60,11 @@ async def test_presence_lives_in_redis_not_in_process_memory(connect, alice):
     assert (await socket.receive_json_from())["members"] == ["alice"]
     members = await presence.client().zrange(f"{presence.KEY_PREFIX}lobby", 0, -1)
     assert [json.loads(member)[0] for member in members] == ["alice"]
+
+
+def test_redis_reads_outlast_the_layers_blocking_wait(channel_layer):
+    """A quiet socket must not time out: channels_redis blocks for brpop_timeout seconds
+    waiting for messages, so a read may take that long."""
+    [host] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
+    assert host["socket_timeout"] > channel_layer.brpop_timeout
+    assert host["max_connections"] >= 1000

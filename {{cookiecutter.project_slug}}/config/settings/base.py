@@ -119,7 +119,17 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    # channels_redis waits up to 5 s for messages in one blocking read;
+                    # redis-py 8 would give up on any read after 5 s.
+                    "socket_timeout": 15,
+                    # Sockets closing together each leave their groups at once; redis-py
+                    # refuses a 101st connection by default.
+                    "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=1000),
+                }
+            ],
             "capacity": CHANNEL_LAYER_CAPACITY,
             "expiry": CHANNEL_LAYER_EXPIRY,
         },

@@ -29,6 +29,3 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-
-# Check a reused database connection before using it.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405

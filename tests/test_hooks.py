@@ -1,0 +1,134 @@
+"""The hooks, through the cookiecutter command line as a user runs it.
+
+pre_gen_project rejects bad answers before anything is written; post_gen_project gives
+every baked project its own secret key.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+BAKE_TIMEOUT = 120
+
+REJECTED_SLUGS = [
+    "my-project",  # not an identifier
+    "1project",  # starts with a digit
+    "MyProject",  # not lowercase
+    "class",  # keyword
+    "match",  # soft keyword
+    "django",  # modules the project imports or runs
+    "channels",
+    "daphne",
+    "uvicorn",
+    "redis",
+    "config",  # the project's own settings package
+    "test",  # stdlib
+    "tests",  # the project's own test folder
+    "json",  # stdlib
+]
+REJECTED_EMAILS = ["not-an-email", "a@b", "a b@example.com"]
+
+
+@pytest.fixture(scope="session")
+def cookiecutter_config(tmp_path_factory):
+    """A user config that keeps cookiecutter's replay and clone dirs out of $HOME."""
+    home = tmp_path_factory.mktemp("cookiecutter_home")
+    config = home / "config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: '{home / 'cookiecutters'}'\n"
+        f"replay_dir: '{home / 'replay'}'\n"
+    )
+    return config
+
+
+@pytest.fixture
+def run_cookiecutter(template_dir, cookiecutter_config, tmp_path):
+    """Run the cookiecutter CLI with ``key=value`` answers into a fresh output dir.
+
+    Returns (completed process, output dir)."""
+    output_dir = tmp_path / "out"
+    output_dir.mkdir()
+
+    def run(**answers):
+        command = [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "--config-file",
+            str(cookiecutter_config),
+            "-o",
+            str(output_dir),
+            str(template_dir),
+            *(f"{key}={value}" for key, value in answers.items()),
+        ]
+        completed = subprocess.run(
+            command, check=False, capture_output=True, text=True, timeout=BAKE_TIMEOUT
+        )
+        return completed, output_dir
+
+    return run
+
+
+def secret_key(project):
+    for line in (project / ".env").read_text().splitlines():
+        if line.startswith("DJANGO_SECRET_KEY="):
+            return line.removeprefix("DJANGO_SECRET_KEY=").strip()
+    raise AssertionError(f"{project / '.env'} has no DJANGO_SECRET_KEY line")
+
+
+def assert_rejected(run_cookiecutter, field, value):
+    completed, output_dir = run_cookiecutter(**{field: value})
+    assert completed.returncode != 0, (
+        f"{field}={value!r} was accepted; stdout:\n{completed.stdout}"
+    )
+    error_lines = [line for line in completed.stderr.splitlines() if field in line]
+    assert error_lines, (
+        f"{field}={value!r}: no stderr line names {field}; stderr:\n{completed.stderr}"
+    )
+    left = sorted(p.name for p in output_dir.iterdir())
+    assert not left, f"{field}={value!r}: the rejected bake left {left} behind"
+
+
+@pytest.mark.parametrize("slug", REJECTED_SLUGS)
+def test_rejects_bad_slug(run_cookiecutter, slug):
+    assert_rejected(run_cookiecutter, "project_slug", slug)
+
+
+@pytest.mark.parametrize("email", REJECTED_EMAILS)
+def test_rejects_bad_email(run_cookiecutter, email):
+    assert_rejected(run_cookiecutter, "author_email", email)
+
+
+def assert_baked(completed, project):
+    assert completed.returncode == 0, (
+        f"bake failed with exit code {completed.returncode}; stderr:\n"
+        f"{completed.stderr}"
+    )
+    assert project.is_dir(), f"no project at {project}; stderr:\n{completed.stderr}"
+
+
+def test_valid_custom_slug_bakes(run_cookiecutter):
+    completed, output_dir = run_cookiecutter(project_slug="chat_room")
+    assert_baked(completed, output_dir / "chat_room")
+    package = output_dir / "chat_room" / "chat_room"
+    assert package.is_dir(), f"the project package {package} is missing"
+
+
+def test_slug_is_derived_from_project_name(run_cookiecutter):
+    completed, output_dir = run_cookiecutter(project_name="My Chat-App")
+    project = output_dir / "my_chat_app"
+    baked = sorted(p.name for p in output_dir.iterdir())
+    assert_baked(completed, project)
+    assert baked == ["my_chat_app"], f"expected only my_chat_app/, got {baked}"
+
+
+def test_each_bake_gets_its_own_secret_key(run_cookiecutter):
+    first, output_dir = run_cookiecutter(project_slug="first_chat")
+    second, _ = run_cookiecutter(project_slug="second_chat")
+    assert_baked(first, output_dir / "first_chat")
+    assert_baked(second, output_dir / "second_chat")
+    keys = [secret_key(output_dir / name) for name in ("first_chat", "second_chat")]
+    assert all(keys), f"empty DJANGO_SECRET_KEY in {keys}"
+    assert keys[0] != keys[1], "two bakes got the same DJANGO_SECRET_KEY"
