@@ -32,6 +32,22 @@ hypothesis_settings.load_profile("default")
 
 # A browser on one of our own pages sends this Origin (test settings allow "testserver").
 SAME_ORIGIN = (b"origin", b"http://testserver")
+# How long a test waits for a frame that must come. Channels' default of 1 s is short
+# for a busy CI machine, and a wait that runs out cancels the application under test.
+RECEIVE_TIMEOUT = 10
+
+
+class Communicator(WebsocketCommunicator):
+    """WebsocketCommunicator that waits up to RECEIVE_TIMEOUT for what must arrive.
+
+    The methods keep channels' signatures, ``timeout`` argument included.
+    """
+
+    async def receive_output(self, timeout=RECEIVE_TIMEOUT):  # noqa: ASYNC109
+        return await super().receive_output(max(timeout, RECEIVE_TIMEOUT))
+
+    async def disconnect(self, code=1000, timeout=RECEIVE_TIMEOUT):  # noqa: ASYNC109
+        await super().disconnect(code, max(timeout, RECEIVE_TIMEOUT))
 {% if cookiecutter.channel_layer == "redis" %}
 
 @pytest.fixture(scope="session", autouse=True)
@@ -96,7 +112,7 @@ async def connect():
         all_headers = [*([origin] if origin else []), *headers]
         if user is not None:
             all_headers += await credentials(user)
-        communicator = WebsocketCommunicator(application, path, headers=all_headers)
+        communicator = Communicator(application, path, headers=all_headers)
         connected, _ = await communicator.connect()
         assert connected is accepted, f"handshake to {path}: expected accepted={accepted}"
         if connected:
