@@ -142,9 +142,15 @@ class StageMatrix:
         self.cells = {}
         # combination id -> the xdist workers that ran its tests (should be one)
         self.workers = {}
+        # endpoint -> frames fuzzed by the baked projects' own suites, all combinations
+        self.fuzzed = {}
 
     def pytest_runtest_logreport(self, report):
-        cell = dict(report.user_properties).get("matrix_cell")
+        properties = dict(report.user_properties)
+        fuzzed = properties.get("fuzzed_frames", {}) if report.when == "call" else {}
+        for endpoint, frames in fuzzed.items():
+            self.fuzzed[endpoint] = self.fuzzed.get(endpoint, 0) + frames
+        cell = properties.get("matrix_cell")
         if cell is None:
             return
         cell = tuple(cell)
@@ -203,6 +209,9 @@ class StageMatrix:
             green=passed_all == len(rows),
             red=passed_all != len(rows),
         )
+        if self.fuzzed:
+            counts = ", ".join(f"{e} {n}" for e, n in sorted(self.fuzzed.items()))
+            write(f"fuzzed client frames per endpoint, all combinations: {counts}")
         for cid, workers in sorted(self.split_combinations().items()):
             write(
                 f"{cid} ran on {', '.join(sorted(workers))}, so it was baked more "
