@@ -181,7 +181,8 @@ class StageMatrix:
         if not rows:
             return
         seen = sorted({stage for _, stage in self.cells} - set(STAGES))
-        stages = [*STAGES, *seen]
+        # Only the columns of stages that ran (a run may select a few tests).
+        stages = [s for s in [*STAGES, *seen] if any(c[1] == s for c in self.cells)]
         write = terminalreporter.write_line
         terminalreporter.section("baked combinations")
         first = max(len("combination"), *(len(cid) for cid in rows))
