@@ -6,6 +6,7 @@ without a Docker engine); a real ``nginx -t`` accepts the nginx config; the GitH
 Actions workflow parses, and its steps run here as they would on GitHub.
 """
 
+import re
 import secrets
 import shlex
 import shutil
@@ -238,6 +239,10 @@ def test_nginx_config_proxies_websockets(baked):
         "location /static/",
     ):
         assert needed in site, f"deploy/nginx.conf lacks {needed!r}"
+    # nginx forgets inherited proxy_set_header lines in a location that sets its own.
+    for block in re.split(r"\n\s*location ", site)[1:]:
+        for header in ("Host", "X-Forwarded-For", "X-Forwarded-Proto"):
+            assert f"proxy_set_header {header} " in block, f"location {block[:20]}"
     # Tokens travel in query strings: the access log must not record them.
     assert "$request_uri" not in site.split("log_format", 1)[1].split(";", 1)[0]
     assert "access_log /var/log/nginx/access.log no_query;" in site

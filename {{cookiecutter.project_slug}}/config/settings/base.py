@@ -150,7 +150,7 @@ CHANNEL_LAYERS = {
 # The realtime protocol's limits (see docs/protocol.md).
 MAX_FRAME_BYTES = env.int("MAX_FRAME_BYTES", default=8192)
 {%- if cookiecutter.server == "daphne" %}
-# The server drops bigger messages before they reach Python (close code 1009). Read by
+# The server drops bigger messages before they reach Python (the client sees 1006). Read by
 # `manage.py runserver`; production passes the same value to daphne on its command line.
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 65536
 {%- endif %}

@@ -48,7 +48,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     async def close(self, code=None, reason=None):
         self.closing = True
-        await super().close(code=code, reason=reason)
+        # Daphne's WebSocket library accepts a plain int only, not an IntEnum.
+        await super().close(code=None if code is None else int(code), reason=reason)
 
     async def keep_alive(self):
         """Called for every frame within the rate, valid or not: the client is alive."""

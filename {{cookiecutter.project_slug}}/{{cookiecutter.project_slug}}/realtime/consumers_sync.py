@@ -53,7 +53,8 @@ class FrameConsumer(WebsocketConsumer):
 
     def close(self, code=None, reason=None):
         self.closing = True
-        super().close(code=code, reason=reason)
+        # Daphne's WebSocket library accepts a plain int only, not an IntEnum.
+        super().close(code=None if code is None else int(code), reason=reason)
 
     def keep_alive(self):
         """Called for every frame within the rate, valid or not: the client is alive."""

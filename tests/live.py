@@ -1,0 +1,658 @@
+"""A baked project deployed for real, on this machine, for tests/test_live.py.
+
+The project runs as its README documents for production: ``collectstatic`` and
+``migrate`` against a fresh SQLite file, then its own start command ``deploy/serve.sh``
+(one process, or two sharing Redis with the redis layer) on loopback ports, behind a real
+nginx that runs the project's ``deploy/nginx.conf`` with a throw-away certificate. The
+clients are ``http.client`` and the ``websockets`` library, as an outside user's would be.
+
+Every process writes its output to a log file in the deployment's folder; failures show
+the tails. :class:`Deployments` keeps the deployments of one test session and stops each
+process (terminate, wait, kill) when it is done with it.
+"""
+
+import asyncio
+import http.client
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.test_baked_projects import TOOL_TIMEOUT, flush_redis, project_env, tail
+from tests.test_deployment import nginx_test_config, production_env, require
+
+# Bounds, not delays: generous, as a busy 2-core machine is slow to hash a password.
+START_TIMEOUT = 60  # seconds for a server or nginx to become ready
+STOP_TIMEOUT = 10  # seconds a process gets to exit after SIGTERM, then SIGKILL
+POLL_INTERVAL = 0.05
+ATTEMPT_TIMEOUT = 5  # socket timeout of one readiness probe (refusals are instant)
+HTTP_TIMEOUT = 60  # socket timeout of an HTTP request (a login hashes a password)
+OPEN_TIMEOUT = 30  # WebSocket handshake
+FRAME_TIMEOUT = 30  # waiting for one expected frame
+
+# name -> is_staff. The staff user sends notifications.
+USERS = {"alice": False, "bob": False, "staff": True}
+# A private room, as an admin would make it; bob is not a member.
+PRIVATE_ROOM = "private-live"
+PRIVATE_MEMBERS = ("alice", "staff")
+
+# One password hash for every user: the production hasher takes most of a second.
+CREATE_USERS = f"""
+import os
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+password = make_password(os.environ["LIVE_PASSWORD"])
+for name, staff in {USERS!r}.items():
+    get_user_model().objects.create(username=name, password=password, is_staff=staff)
+room = apps.get_model("chat", "Room").objects.create(name={PRIVATE_ROOM!r}, is_private=True)
+room.members.set(get_user_model().objects.filter(username__in={PRIVATE_MEMBERS!r}))
+"""
+
+LISTEN = re.compile(r"listen\s+(\[::\]:)?(80|443)\b")
+
+
+class DeploymentError(Exception):
+    """The deployment did not come up; the message has the logs' tails."""
+
+
+class SignInError(DeploymentError):
+    """A user could not sign in (log in, or get a token)."""
+
+
+@cache
+def insecure_tls():
+    """A client context that accepts the throw-away self-signed certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@cache
+def has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def free_ports(count):
+    """``count`` distinct ports free on 127.0.0.1 (and on ::1 where there is one)."""
+    held, ports = [], []
+    try:
+        while len(ports) < count:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(sock)
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            if has_ipv6_loopback():
+                six = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+                held.append(six)
+                try:
+                    six.bind(("::1", port))
+                except OSError:
+                    continue
+            ports.append(port)
+    finally:
+        for sock in held:
+            sock.close()
+    return ports
+
+
+# --- processes ----------------------------------------------------------------------
+
+
+class Process:
+    """A started program whose output goes to a log file."""
+
+    def __init__(self, name, command, *, log, cwd=None, env=None):
+        self.name = name
+        self.log = log
+        self.terminated = False
+        with open(log, "wb") as output:
+            self.popen = subprocess.Popen(
+                [str(part) for part in command],
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def terminate(self):
+        """Ask the process to stop (SIGTERM), once."""
+        if not self.terminated and self.popen.poll() is None:
+            self.popen.terminate()
+        self.terminated = True
+
+    def stop(self):
+        """Terminate, wait, kill: the process is gone when this returns."""
+        self.terminate()
+        try:
+            self.popen.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(timeout=STOP_TIMEOUT)
+
+    def output(self):
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def wait_until(ready, process, what, timeout=START_TIMEOUT):
+    """Poll ``ready()`` until it is true; fail early if ``process`` exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if not process.alive():
+            raise DeploymentError(
+                f"{process.name} exited with {process.popen.returncode} before {what}; "
+                f"its output:\n{tail(process.output())}"
+            )
+        if ready():
+            return
+        if time.monotonic() > deadline:
+            raise DeploymentError(
+                f"{process.name}: not {what} within {timeout} s; its output:\n"
+                f"{tail(process.output())}"
+            )
+        time.sleep(POLL_INTERVAL)
+
+
+def accepting(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=ATTEMPT_TIMEOUT).close()
+    except OSError:
+        return False
+    return True
+
+
+def healthy(port):
+    try:
+        response = request(port, "GET", "/healthz", timeout=ATTEMPT_TIMEOUT)
+    except (OSError, http.client.HTTPException):
+        return False
+    return response.status == 200
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+
+class Response:
+    def __init__(self, response):
+        self.status = response.status
+        self.headers = response.headers
+        self.body = response.read()
+
+    @property
+    def text(self):
+        return self.body.decode(errors="replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+    def cookies(self):
+        """name -> value of every cookie this response sets."""
+        jar = SimpleCookie()
+        for header in self.headers.get_all("Set-Cookie") or []:
+            jar.load(header)
+        return {name: morsel.value for name, morsel in jar.items()}
+
+    def __repr__(self):
+        return f"<HTTP {self.status} {self.text[:300]!r}>"
+
+
+def request(
+    port, method, path, *, tls=False, headers=None, body=None, timeout=HTTP_TIMEOUT
+):
+    """One request to 127.0.0.1:``port`` with ``Host: localhost``; no redirects followed."""
+    if tls:
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", port, timeout=timeout, context=insecure_tls()
+        )
+    else:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(
+            method, path, body=body, headers={"Host": "localhost", **(headers or {})}
+        )
+        return Response(connection.getresponse())
+    finally:
+        connection.close()
+
+
+class Browser:
+    """One user agent of the site: keeps its cookies, sends Django's CSRF token."""
+
+    def __init__(self, deployment):
+        self.deployment = deployment
+        self.cookies = {}
+
+    def request(self, method, path, *, headers=None, body=None, port=None):
+        """See :meth:`Deployment.http`; sends and keeps the cookies."""
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = self.deployment.http(
+            method, path, headers=headers, body=body, port=port
+        )
+        self.cookies.update(response.cookies())
+        return response
+
+    def log_in(self, username, password, *, port=None):
+        """Django's LoginView: GET the form for the CSRF cookie and token, POST it."""
+        page = self.request("GET", "/accounts/login/", port=port)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        if page.status != 200 or found is None or "csrftoken" not in self.cookies:
+            raise SignInError(f"GET /accounts/login/ gave no CSRF form: {page!r}")
+        form = {
+            "csrfmiddlewaretoken": found.group(1),
+            "username": username,
+            "password": password,
+        }
+        response = self.request(
+            "POST",
+            "/accounts/login/",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Referer": f"{self.deployment.origin}/accounts/login/",
+                "Origin": self.deployment.origin,
+            },
+            body=urlencode(form),
+            port=port,
+        )
+        if response.status != 302 or "sessionid" not in self.cookies:
+            raise SignInError(f"login of {username} failed: {response!r}")
+        return self
+
+    def post_json(self, path, payload, *, port=None):
+        """A JSON POST with the CSRF header and an HTTPS Referer, as the site's JS sends."""
+        headers = {
+            "Content-Type": "application/json",
+            "X-CSRFToken": self.cookies.get("csrftoken", ""),
+            "Referer": f"{self.deployment.origin}/",
+        }
+        return self.request(
+            "POST", path, headers=headers, body=json.dumps(payload), port=port
+        )
+
+
+# --- the deployment -------------------------------------------------------------------
+
+
+class Deployment:
+    """One baked project served by ``deploy/serve.sh`` behind nginx."""
+
+    def __init__(self, bake, workdir, certificate, redis_url=None):
+        self.id = bake.id
+        self.combination = bake.combination
+        self.auth = bake.combination["auth"]
+        self.redis_url = redis_url
+        self.source = bake.path
+        self.workdir = workdir
+        self.project = workdir / "project"
+        self.certificate = certificate
+        servers = 2 if redis_url else 1
+        ports = free_ports(2 + servers)
+        self.http_port, self.https_port, *self.server_ports = ports
+        self.origin = f"https://localhost:{self.https_port}"
+        self.password = secrets.token_urlsafe(16)
+        self.env = self.environment()
+        self.processes = []
+        self.servers = []
+        self.nginx = None
+        self.tokens = {}  # auth=token: username -> key
+        self.browsers = {}  # auth=session: username -> logged-in Browser
+        self.timings = {}
+
+    # -- start and stop
+
+    def environment(self):
+        """The production environment of the README, nothing else; one secret key
+        for every process of the deployment."""
+        env = project_env(self.redis_url) | production_env(
+            DJANGO_ALLOWED_HOSTS="localhost",
+            DJANGO_CSRF_TRUSTED_ORIGINS=self.origin,
+            DATABASE_URL=f"sqlite:///{self.workdir / 'db.sqlite3'}",
+            HOST="127.0.0.1",
+        )
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        env["LIVE_PASSWORD"] = self.password
+        return env
+
+    def start(self):
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
+        started = time.monotonic()
+        shutil.copytree(
+            self.source,
+            self.project,
+            ignore=shutil.ignore_patterns(
+                "staticfiles", "db.sqlite3", "__pycache__", ".*_cache", ".venv"
+            ),
+        )
+        if self.redis_url:
+            flush_redis(self.redis_url)
+        with ThreadPoolExecutor(2) as pool:
+            # README, "Deployment": collectstatic and migrate, then deploy/serve.sh.
+            prepared = [
+                pool.submit(self.manage, "collectstatic", "--noinput"),
+                pool.submit(self.manage, "migrate", "--noinput"),
+            ]
+            for done in prepared:
+                done.result()
+            self.timings["migrated"] = time.monotonic() - started
+            # Users are made while the servers start, as on a live site.
+            users = pool.submit(self.manage, "shell", "-c", CREATE_USERS)
+            for index, port in enumerate(self.server_ports):
+                name = f"server {'AB'[index]}"
+                self.servers.append(self.spawn(name, "deploy/serve.sh", PORT=str(port)))
+            for server, port in zip(self.servers, self.server_ports):
+                wait_until(
+                    lambda port=port: healthy(port), server, "healthy (GET /healthz)"
+                )
+            self.timings["servers up"] = time.monotonic() - started
+            users.result()
+        self.start_nginx()
+        self.timings["nginx up"] = time.monotonic() - started
+        # Straight to the servers, with the header nginx adds: test_live.py signs in
+        # through nginx too, but a broken proxy should fail that test, not every one.
+        ports = [
+            self.server_ports[i % len(self.server_ports)] for i in range(len(USERS))
+        ]
+        with ThreadPoolExecutor(len(USERS)) as pool:
+            if self.auth == "token":
+                keys = pool.map(lambda u, p: self.obtain_token(u, port=p), USERS, ports)
+                self.tokens = dict(zip(USERS, keys))
+            else:
+                browsers = pool.map(lambda u, p: self.log_in(u, port=p), USERS, ports)
+                self.browsers = dict(zip(USERS, browsers))
+        self.timings["ready"] = time.monotonic() - started
+
+    def manage(self, *args):
+        """Run ``manage.py`` in the deployment's environment; fail unless it exits 0."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=TOOL_TIMEOUT,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise DeploymentError(
+                f"`manage.py {args[0]}` exited {result.returncode}:\n"
+                f"{tail(result.stdout + result.stderr)}"
+            )
+
+    def spawn(self, name, command, **env):
+        log = self.workdir / f"{name.replace(' ', '-')}.log"
+        process = Process(
+            name, [command], log=log, cwd=self.project, env=self.env | env
+        )
+        self.processes.append(process)
+        return process
+
+    def start_nginx(self):
+        nginx = require("nginx")
+        workdir = self.workdir / "nginx"
+        workdir.mkdir()
+        site = (self.project / "deploy" / "nginx.conf").read_text()
+        config = nginx_live_config(
+            site,
+            workdir,
+            self.certificate,
+            [f"127.0.0.1:{port}" for port in self.server_ports],
+            self.http_port,
+            self.https_port,
+        )
+        self.nginx = Process(
+            "nginx",
+            [nginx, "-p", workdir, "-e", workdir / "error.log", "-c", config]
+            + ["-g", "daemon off;"],
+            log=workdir / "nginx.log",
+        )
+        self.processes.append(self.nginx)
+        for port in (self.http_port, self.https_port):
+            wait_until(
+                lambda port=port: accepting(port), self.nginx, f"listening on {port}"
+            )
+
+    def stop(self):
+        """Stop every process: all terminated at once, then each waited for."""
+        for process in self.processes:
+            process.terminate()
+        for process in reversed(self.processes):
+            process.stop()
+
+    def logs(self):
+        """The tails of every log of this deployment, for a failure report."""
+        parts = []
+        for process in self.processes:
+            parts.append(
+                f"--- {process.name} ({process.log}) ---\n{tail(process.output())}"
+            )
+        for name in ("error.log", "access.log"):
+            path = self.workdir / "nginx" / name
+            if path.exists():
+                parts.append(
+                    f"--- nginx {name} ---\n{tail(path.read_text(errors='replace'))}"
+                )
+        return "\n".join(parts)
+
+    # -- identities
+
+    def http(self, method, path, *, headers=None, body=None, port=None):
+        """An HTTPS request through nginx; or, with ``port``, a plain one straight to
+        that server with the header nginx adds for Django (X-Forwarded-Proto)."""
+        if port is None:
+            return request(
+                self.https_port, method, path, tls=True, headers=headers, body=body
+            )
+        headers = {"X-Forwarded-Proto": "https", **(headers or {})}
+        return request(port, method, path, headers=headers, body=body)
+
+    def obtain_token(self, username, *, port=None):
+        """auth=token: POST /api/token/ with JSON credentials; returns the key."""
+        response = self.http(
+            "POST",
+            "/api/token/",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"username": username, "password": self.password}),
+            port=port,
+        )
+        try:
+            return response.json()["token"]
+        except (ValueError, KeyError, TypeError):
+            raise SignInError(
+                f"POST /api/token/ for {username}: {response!r}"
+            ) from None
+
+    def log_in(self, username, *, port=None):
+        """auth=session: a :class:`Browser` logged in as ``username``."""
+        return Browser(self).log_in(username, self.password, port=port)
+
+    def credentials(self, username):
+        """The handshake headers that say who the client is."""
+        if self.auth == "token":
+            return {"Authorization": f"Token {self.tokens[username]}"}
+        return {"Cookie": f"sessionid={self.browsers[username].cookies['sessionid']}"}
+
+    def post_notification(self, sender, payload, *, port=None):
+        """POST /api/notifications/ as ``sender``: through nginx, or to one server."""
+        if self.auth == "session":
+            return self.browsers[sender].post_json(
+                "/api/notifications/", payload, port=port
+            )
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Token {self.tokens[sender]}",
+        }
+        return self.http(
+            "POST",
+            "/api/notifications/",
+            headers=headers,
+            body=json.dumps(payload),
+            port=port,
+        )
+
+    # -- WebSockets
+
+    def websocket(self, path, *, user=None, origin=True, headers=None, server=None):
+        """An unopened ``websockets`` connection (``async with`` it).
+
+        Through nginx's TLS port, or with ``server`` (an index into ``server_ports``)
+        straight to that server over plain ws://. ``user`` adds that user's credentials;
+        ``origin`` True sends the site's own origin, None sends none.
+        """
+        all_headers = dict(self.credentials(user)) if user else {}
+        all_headers.update(headers or {})
+        if origin is True:
+            origin = self.origin
+        if server is None:
+            uri, tls = f"wss://localhost:{self.https_port}{path}", insecure_tls()
+        else:
+            uri, tls = f"ws://localhost:{self.server_ports[server]}{path}", None
+            all_headers["X-Forwarded-Proto"] = "https"
+        return connect(
+            uri,
+            host="127.0.0.1",
+            ssl=tls,
+            origin=origin,
+            additional_headers=all_headers,
+            compression=None,
+            proxy=None,
+            open_timeout=OPEN_TIMEOUT,
+            close_timeout=2,
+            ping_interval=None,
+            max_size=None,
+        )
+
+
+def nginx_live_config(site, workdir, certificate, upstreams, http_port, https_port):
+    """test_deployment's nginx config, listening on loopback ports, with every server of
+    ``upstreams`` in the upstream block, run as this user."""
+
+    def listen(match):
+        port = http_port if match.group(2) == "80" else https_port
+        host = "[::1]" if match.group(1) else "127.0.0.1"
+        return f"listen {host}:{port}"
+
+    site, count = LISTEN.subn(listen, site)
+    if count != 4:
+        raise DeploymentError(f"deploy/nginx.conf has {count} listen lines, not 4")
+    if not has_ipv6_loopback():
+        site = re.sub(r"\n\s*listen \[::1\]:\d+[^;]*;", "", site)
+    config = nginx_test_config(site, workdir, certificate, upstream=upstreams[0])
+    site_conf = workdir / "site.conf"
+    servers = "\n    ".join(f"server {upstream};" for upstream in upstreams)
+    site = site_conf.read_text().replace(f"server {upstreams[0]};", servers, 1)
+    # Temp folders that nginx would otherwise create under /var/lib/nginx.
+    for kind in ("fastcgi", "uwsgi", "scgi"):
+        site += f"{kind}_temp_path {workdir}/{kind};\n"
+    site_conf.write_text(site)
+    if os.geteuid() == 0:  # else the workers would run as nobody
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        config.write_text(f"user {user};\n{config.read_text()}")
+    return config
+
+
+class Deployments:
+    """The deployments of one test session, started on first use.
+
+    With ``keep_one`` (under xdist, where ``--dist loadgroup`` runs a combination's tests
+    one after the other) starting one stops the others; otherwise all live until
+    :meth:`stop_all`. A deployment that failed to start is not tried again.
+    """
+
+    def __init__(self, tmp_path_factory, certificate, *, keep_one):
+        self.tmp_path_factory = tmp_path_factory
+        self.certificate = certificate
+        self.keep_one = keep_one
+        self.running = {}
+        self.failed = {}
+
+    def get(self, bake, redis_url=None):
+        if bake.id in self.failed:
+            raise DeploymentError(
+                f"the deployment of {bake.id} failed to start earlier:\n{self.failed[bake.id]}"
+            )
+        if bake.id not in self.running:
+            if self.keep_one:
+                self.stop_all()
+            workdir = self.tmp_path_factory.mktemp(f"live-{bake.id}")
+            deployment = Deployment(bake, workdir, self.certificate, redis_url)
+            try:
+                deployment.start()
+            except Exception as error:
+                self.failed[bake.id] = f"{error}\n{deployment.logs()}"
+                raise DeploymentError(self.failed[bake.id]) from error
+            self.running[bake.id] = deployment
+        return self.running[bake.id]
+
+    def stop_all(self):
+        while self.running:
+            _, deployment = self.running.popitem()
+            deployment.stop()
+
+
+# --- WebSocket frames -------------------------------------------------------------------
+
+
+async def receive(ws, timeout=FRAME_TIMEOUT):
+    """The next frame, decoded; fails after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        return json.loads(await ws.recv())
+
+
+async def send(ws, frame):
+    await ws.send(json.dumps(frame))
+
+
+async def close_code(ws, timeout=FRAME_TIMEOUT):
+    """Wait for the server to end the connection; return the close code it sent
+    (1006 when the connection ended without a close frame). Any frame fails."""
+    try:
+        async with asyncio.timeout(timeout):
+            frame = await ws.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else 1006
+    raise AssertionError(
+        f"expected the connection to close, got a frame: {frame[:300]!r}"
+    )
+
+
+async def drain(ws, timeout=FRAME_TIMEOUT):
+    """Every frame until the server ends the connection: (frames, close code)."""
+    frames = []
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                frames.append(json.loads(await ws.recv()))
+    except ConnectionClosed as closed:
+        return frames, closed.rcvd.code if closed.rcvd is not None else 1006

@@ -1,0 +1,484 @@
+"""Every combination works for real: deployed as its README says, used over the network.
+
+Each combination is deployed once (see tests/live.py): ``collectstatic`` and ``migrate``
+on a fresh SQLite file, then ``deploy/serve.sh`` with the production settings, behind a
+real nginx that runs ``deploy/nginx.conf`` with TLS; users alice, bob and staff, and a
+private room of alice and staff. With the redis layer two server processes share a real
+Redis behind the one nginx. The tests talk to the deployment as outside clients would:
+HTTPS and secure WebSockets through nginx, and plain connections straight to a server
+where a test needs to pick the process.
+"""
+
+import asyncio
+import re
+import secrets
+from contextlib import contextmanager
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.live import (
+    PRIVATE_ROOM,
+    Deployments,
+    close_code,
+    drain,
+    receive,
+    request,
+    send,
+)
+from tests.test_deployment import certificate  # noqa: F401 (a fixture)
+
+SCENARIO_TIMEOUT = 180  # seconds for one test's whole conversation
+FOREIGN_ORIGIN = "https://evil.example"
+HEALTHY = {"status": "ok", "database": "ok", "channel_layer": "ok"}
+OVERSIZED = 70_000  # bytes: over the servers' 64 KiB message limit
+TOO_LARGE = 9_000  # bytes: over MAX_FRAME_BYTES (8192), under the servers' limit
+FLOOD = 200  # frames at once: 20 pass the rate limit, over 50 are dropped: 4008
+# What a client sees when a message exceeds the server's own limit.
+SERVER_LIMIT_CLOSE_CODE = {"uvicorn": 1009, "daphne": 1006}
+
+
+@pytest.fixture(scope="session")
+def live_deployments(request, tmp_path_factory, certificate):  # noqa: F811
+    deployments = Deployments(
+        tmp_path_factory,
+        certificate,
+        keep_one=hasattr(request.config, "workerinput"),
+    )
+    yield deployments
+    deployments.stop_all()
+
+
+@pytest.fixture
+def live(live_deployments, baked, request):
+    """This combination's deployment, started by its first live test."""
+    redis_url = None
+    if baked.combination["channel_layer"] == "redis":
+        redis_url = request.getfixturevalue("redis_server")
+    deployment = live_deployments.get(baked, redis_url)
+    request.node.user_properties.append(("live_timings", deployment.timings))
+    return Live(deployment, request.node)
+
+
+class Live:
+    """A test's view of the deployment (its attributes pass through): runs the test's
+    conversation bounded in time, and on failure adds the tails of the deployment's
+    logs to the report."""
+
+    def __init__(self, deployment, node):
+        self.deployment = deployment
+        self.node = node
+
+    def __getattr__(self, name):
+        return getattr(self.deployment, name)
+
+    @contextmanager
+    def reporting(self):
+        try:
+            yield
+        except BaseException:
+            self.node.add_report_section("call", "live deployment logs", self.logs())
+            raise
+
+    def run(self, scenario, timeout=SCENARIO_TIMEOUT):
+        async def bounded():
+            async with asyncio.timeout(timeout):
+                return await scenario()
+
+        with self.reporting():
+            return asyncio.run(bounded())
+
+    def record(self, name, value):
+        """An observation for the test report (junitxml properties)."""
+        self.node.user_properties.append((name, value))
+
+
+def room_name(label):
+    """A fresh room per test: the deployment outlives the test."""
+    return f"{label}-{secrets.token_hex(4)}"
+
+
+async def join(ws, room, user, members):
+    """Read the two frames every chat connection starts with; return the history."""
+    assert await receive(ws) == {
+        "type": "welcome",
+        "protocol": 1,
+        "room": room,
+        "user": user,
+        "members": members,
+    }
+    history = await receive(ws)
+    assert history["type"] == "history", history
+    return history
+
+
+async def subscribe(ws, user):
+    """Read the two frames every notifications connection starts with."""
+    assert await receive(ws) == {"type": "welcome", "protocol": 1, "user": user}
+    history = await receive(ws)
+    assert history["type"] == "history", history
+    return history
+
+
+async def presence(ws, event, user, members):
+    assert await receive(ws) == {
+        "type": "presence",
+        "event": event,
+        "user": user,
+        "members": members,
+    }
+
+
+async def say(ws, text, client_id=None):
+    frame = {"type": "message", "text": text}
+    if client_id is not None:
+        frame["client_id"] = client_id
+    await send(ws, frame)
+
+
+async def message(ws, user, text, room):
+    """The next frame: a chat message in ``room`` from ``user`` with ``text``."""
+    frame = await receive(ws)
+    assert frame["type"] == "message", frame
+    assert (frame["room"], frame["user"], frame["text"]) == (room, user, text), frame
+    assert isinstance(frame["id"], int), frame
+    return frame
+
+
+async def notification(ws, response, text):
+    """The next frame: the notification that ``response`` (201) says was sent."""
+    assert response.status == 201, response
+    frame = await receive(ws)
+    assert frame["type"] == "notification", frame
+    assert (frame["id"], frame["text"]) == (response.json()["id"], text), frame
+    return frame
+
+
+# --- HTTP -------------------------------------------------------------------------------
+
+
+@pytest.mark.stage("live")
+def test_http_through_nginx_and_straight_to_the_server(live):
+    with live.reporting():
+        health = live.http("GET", "/healthz")
+        assert health.status == 200, health
+        assert health.json() == HEALTHY
+        assert "max-age=" in health.headers["Strict-Transport-Security"]
+
+        plain = request(live.http_port, "GET", "/healthz?x=1")
+        assert plain.status == 301, plain
+        assert plain.headers["Location"] == "https://localhost/healthz?x=1"
+
+        # A page and its stylesheet, from the collected, hashed static files.
+        page = live.http("GET", "/accounts/login/" if live.auth == "session" else "/")
+        assert page.status == 200, page
+        stylesheet = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', page.text)
+        assert stylesheet, "the page links no stylesheet with a hashed name"
+        static = live.http("GET", stylesheet.group(1))
+        assert static.status == 200, static
+
+        for port in live.server_ports:
+            direct = request(port, "GET", "/healthz")
+            assert direct.status == 200, direct
+            assert direct.json() == HEALTHY
+            for path in ("/", "/accounts/login/", "/api/notifications/"):
+                redirect = request(port, "GET", path)
+                assert redirect.status == 301, (path, redirect)
+                assert redirect.headers["Location"] == f"https://localhost{path}"
+            proxied = live.http("GET", "/", port=port)  # with X-Forwarded-Proto
+            assert proxied.status in (200, 302), proxied
+
+
+@pytest.mark.stage("live")
+def test_sign_in_through_nginx(live):
+    """The README's sign-in, over HTTPS through nginx; its credentials open a socket."""
+
+    async def scenario():
+        if live.auth == "session":
+            anonymous = live.http("GET", "/")
+            assert anonymous.status == 302, anonymous
+            assert anonymous.headers["Location"].startswith("/accounts/login/")
+            browser = live.log_in("alice")
+            page = browser.request("GET", "/")
+            assert page.status == 200, page
+            headers = {"Cookie": f"sessionid={browser.cookies['sessionid']}"}
+        else:
+            key = live.obtain_token("alice")
+            assert key == live.tokens["alice"], "not the same key on every call"
+            headers = {"Authorization": f"Token {key}"}
+        async with live.websocket("/ws/notifications/", headers=headers) as ws:
+            await subscribe(ws, "alice")
+
+    live.run(scenario)
+
+
+# --- WebSockets ---------------------------------------------------------------------------
+
+
+@pytest.mark.stage("live")
+def test_echo_round_trip(live):
+    async def scenario():
+        async with live.websocket("/ws/echo/") as ws:
+            for text in ("hello", "żółw 🐢 <b>&amp;</b>", ""):
+                await send(ws, {"type": "echo", "text": text})
+                assert await receive(ws) == {"type": "echo", "text": text}
+
+    live.run(scenario)
+
+
+@pytest.mark.stage("live")
+def test_identity_comes_from_the_credentials(live):
+    room = room_name("identity")
+
+    async def scenario():
+        for user in ("alice", "bob"):
+            async with live.websocket("/ws/notifications/", user=user) as ws:
+                await subscribe(ws, user)
+        if live.auth == "token":
+            # ?token= identifies as the header does.
+            path = f"/ws/notifications/?token={live.tokens['bob']}"
+            async with live.websocket(path) as ws:
+                await subscribe(ws, "bob")
+        # A frame's own "user" is ignored.
+        async with live.websocket(f"/ws/chat/{room}/", user="alice") as ws:
+            await join(ws, room, "alice", ["alice"])
+            await presence(ws, "join", "alice", ["alice"])
+            await send(ws, {"type": "message", "text": "hi", "user": "bob"})
+            await message(ws, "alice", "hi", room)
+
+    live.run(scenario)
+
+
+@pytest.mark.stage("live")
+def test_chat_between_two_users(live):
+    room, other_room = room_name("chat"), room_name("elsewhere")
+
+    async def scenario():
+        async with live.websocket(f"/ws/chat/{room}/", user="alice") as alice:
+            await join(alice, room, "alice", ["alice"])
+            await presence(alice, "join", "alice", ["alice"])
+            async with (
+                live.websocket(f"/ws/chat/{room}/", user="bob") as bob,
+                live.websocket(f"/ws/chat/{other_room}/", user="alice") as outsider,
+            ):
+                await join(bob, room, "bob", ["alice", "bob"])
+                await presence(bob, "join", "bob", ["alice", "bob"])
+                await presence(alice, "join", "bob", ["alice", "bob"])
+                await join(outsider, other_room, "alice", ["alice"])
+                await presence(outsider, "join", "alice", ["alice"])
+
+                # Both see each message, with its sender's name.
+                await say(alice, "hello bob", client_id="c-1")
+                first = await message(alice, "alice", "hello bob", room)
+                assert first["client_id"] == "c-1"
+                assert await message(bob, "alice", "hello bob", room) == first
+                await say(bob, "hi alice")
+                reply = await message(bob, "bob", "hi alice", room)
+                assert await message(alice, "bob", "hi alice", room) == reply
+                assert reply["id"] > first["id"]
+
+                # The same client_id again: not stored again, acknowledged to the
+                # sender alone (bob's next frame is the message after it).
+                await say(alice, "hello bob", client_id="c-1")
+                assert await message(alice, "alice", "hello bob", room) == first
+                await say(alice, "after the resend")
+                after = await message(alice, "alice", "after the resend", room)
+                assert await message(bob, "alice", "after the resend", room) == after
+
+                # The other room heard none of it: its next frame is its own message.
+                await say(outsider, "anyone?")
+                await message(outsider, "alice", "anyone?", other_room)
+            # bob's last connection closed.
+            await presence(alice, "leave", "bob", ["alice"])
+
+        # Resume after the first message: exactly the later ones, once each.
+        since = f"/ws/chat/{room}/?since={first['id']}"
+        async with live.websocket(since, user="bob") as bob:
+            history = await join(bob, room, "bob", ["bob"])
+            assert history["messages"] == [reply, after]
+            assert history["truncated"] is False
+        async with live.websocket(f"/ws/chat/{room}/", user="bob") as bob:
+            history = await join(bob, room, "bob", ["bob"])
+            assert history["messages"] == [first, reply, after]
+
+    live.run(scenario)
+
+
+@pytest.mark.stage("live")
+def test_notification_from_staff_reaches_the_user(live):
+    async def scenario():
+        async with live.websocket("/ws/notifications/", user="alice") as ws:
+            await subscribe(ws, "alice")
+            payload = {"user": "alice", "text": "export ready", "data": {"n": 1}}
+            refused = live.post_notification("bob", payload)
+            assert refused.status == 403, refused
+            response = live.post_notification("staff", payload)
+            frame = await notification(ws, response, "export ready")
+            assert frame["data"] == {"n": 1}
+
+    live.run(scenario)
+
+
+@pytest.mark.stage("live")
+def test_foreign_or_missing_origin(live):
+    room = room_name("origin")
+    paths = ("/ws/echo/", f"/ws/chat/{room}/", "/ws/notifications/")
+
+    async def refused(path, **options):
+        with pytest.raises(InvalidStatus) as raised:
+            async with live.websocket(path, **options):
+                pass
+        return raised.value.response.status_code
+
+    async def scenario():
+        for path in paths:
+            assert await refused(path, user="alice", origin=FOREIGN_ORIGIN) == 403, path
+        if live.auth == "session":
+            for path in paths:
+                assert await refused(path, user="alice", origin=None) == 403, path
+        else:
+            async with live.websocket("/ws/echo/", origin=None) as ws:
+                await send(ws, {"type": "echo", "text": "no origin"})
+                assert (await receive(ws))["text"] == "no origin"
+            notifications = "/ws/notifications/"
+            async with live.websocket(notifications, user="alice", origin=None) as ws:
+                await subscribe(ws, "alice")
+        # A room name outside [A-Za-z0-9_-]{1,64}: no route.
+        assert await refused("/ws/chat/no.dots/", user="alice") == 403
+
+    live.run(scenario)
+
+
+@pytest.mark.stage("live")
+def test_close_codes(live):
+    """4001 without credentials, 4003 outside a private room, 4008 for a flood."""
+
+    async def scenario():
+        anonymous = [({}, "/ws/chat/lobby/"), ({}, "/ws/notifications/")]
+        if live.auth == "token":  # an unknown key is the same as none
+            anonymous.append(({}, "/ws/chat/lobby/?token=unknown-key"))
+            anonymous.append(
+                ({"Authorization": "Token unknown-key"}, "/ws/notifications/")
+            )
+        for headers, path in anonymous:
+            async with live.websocket(path, headers=headers) as ws:
+                assert await drain(ws) == ([], 4001), path
+
+        async with live.websocket(f"/ws/chat/{PRIVATE_ROOM}/", user="bob") as ws:
+            assert await drain(ws) == ([], 4003)
+        async with live.websocket(f"/ws/chat/{PRIVATE_ROOM}/", user="alice") as ws:
+            await join(ws, PRIVATE_ROOM, "alice", ["alice"])
+
+        async with live.websocket("/ws/echo/") as ws:
+            started = asyncio.get_running_loop().time()
+            try:
+                for number in range(FLOOD):
+                    await send(ws, {"type": "echo", "text": str(number)})
+            except ConnectionClosed:
+                pass
+            frames, code = await drain(ws)
+            elapsed = asyncio.get_running_loop().time() - started
+        live.record("flood", {"frames": len(frames), "s": round(elapsed, 3)})
+        limited = [f for f in frames if f.get("code") == "rate_limited"]
+        assert 1 <= len(limited) <= 1 + elapsed, frames
+        assert code == 4008
+
+    live.run(scenario)
+
+
+@pytest.mark.stage("live")
+def test_frame_limits(live):
+    """An 8 KiB+ frame gets ``too_large``; a 70 000-byte one never reaches Python: the
+    server ends the connection. Straight to the server the code is exact (Uvicorn
+    sends 1009; Daphne drops the TCP connection without a close frame, 1006, as the
+    baked README says); through nginx a 1009 may also arrive as 1006 when the server
+    closes while nginx is still passing the rest of the message on."""
+
+    async def oversized(server):
+        async with live.websocket("/ws/echo/", server=server) as ws:
+            await send(ws, {"type": "echo", "text": secrets.token_hex(OVERSIZED // 2)})
+            started = asyncio.get_running_loop().time()
+            code = await close_code(ws)
+            elapsed = asyncio.get_running_loop().time() - started
+        where = "nginx" if server is None else "direct"
+        live.record(f"oversized_close_{where}", {"code": code, "s": round(elapsed, 3)})
+        return code
+
+    async def scenario():
+        async with live.websocket("/ws/echo/") as ws:
+            await send(ws, {"type": "echo", "text": "x" * TOO_LARGE})
+            error = await receive(ws)
+            assert (error["type"], error["code"]) == ("error", "too_large"), error
+            await send(ws, {"type": "echo", "text": "still open"})
+            assert (await receive(ws))["text"] == "still open"
+
+        expected = SERVER_LIMIT_CLOSE_CODE[live.combination["server"]]
+        assert await oversized(server=0) == expected
+        assert await oversized(server=None) in {expected, 1006}
+        # The server lives on.
+        async with live.websocket("/ws/echo/") as ws:
+            await send(ws, {"type": "echo", "text": "after"})
+            assert (await receive(ws))["text"] == "after"
+
+    live.run(scenario)
+
+
+# --- other processes ----------------------------------------------------------------------
+
+
+@pytest.mark.stage("live")
+def test_reach_across_processes(live):
+    """``manage.py notify`` runs in a process of its own: with the redis layer it reaches
+    the open socket live, with the in-memory layer only the next connection's history
+    (as the README says). With redis, a chat message, a presence change and a
+    notification posted to process A reach a connection held by process B."""
+    redis = live.redis_url is not None
+    server_a = live.server_ports[0]
+
+    async def notify_command():
+        async with live.websocket("/ws/notifications/", user="alice") as ws:
+            await subscribe(ws, "alice")
+            await asyncio.to_thread(live.manage, "notify", "alice", "from a command")
+            if redis:
+                frame = await receive(ws)
+                assert (frame["type"], frame["text"]) == (
+                    "notification",
+                    "from a command",
+                )
+            else:  # nothing live: the next frame is one sent after it by the server
+                payload = {"user": "alice", "text": "later"}
+                response = live.post_notification("staff", payload, port=server_a)
+                await notification(ws, response, "later")
+        async with live.websocket("/ws/notifications/", user="alice") as ws:
+            history = await subscribe(ws, "alice")
+            assert "from a command" in [n["text"] for n in history["messages"]]
+
+    async def process_a_to_b():
+        room = room_name("across")
+        async with live.websocket(f"/ws/chat/{room}/", user="alice", server=0) as alice:
+            await join(alice, room, "alice", ["alice"])
+            await presence(alice, "join", "alice", ["alice"])
+            async with live.websocket(f"/ws/chat/{room}/", user="bob", server=1) as bob:
+                await join(bob, room, "bob", ["alice", "bob"])
+                await presence(bob, "join", "bob", ["alice", "bob"])
+                await presence(alice, "join", "bob", ["alice", "bob"])
+                await say(alice, "from A")
+                sent = await message(alice, "alice", "from A", room)
+                assert await message(bob, "alice", "from A", room) == sent
+                await say(bob, "from B")
+                sent = await message(bob, "bob", "from B", room)
+                assert await message(alice, "bob", "from B", room) == sent
+            await presence(alice, "leave", "bob", ["alice"])
+
+        async with live.websocket("/ws/notifications/", user="bob", server=1) as bob:
+            await subscribe(bob, "bob")
+            payload = {"user": "bob", "text": "posted to A"}
+            response = live.post_notification("staff", payload, port=server_a)
+            await notification(bob, response, "posted to A")
+
+    async def scenario():
+        await notify_command()
+        if redis:
+            await process_a_to_b()
+
+    live.run(scenario)
