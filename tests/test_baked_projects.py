@@ -245,9 +245,10 @@ def test_no_missing_migrations(baked):
 
 
 def flush_redis(url):
+    """Empty the database of ``url`` only: live deployments use another one."""
     client = redis.Redis.from_url(url, socket_timeout=10)
     try:
-        client.flushall()
+        client.flushdb()
     finally:
         client.close()
 

@@ -54,7 +54,9 @@ def live(live_deployments, baked, request):
     """This combination's deployment, started by its first live test."""
     redis_url = None
     if baked.combination["channel_layer"] == "redis":
-        redis_url = request.getfixturevalue("redis_server")
+        # A database of its own: the servers outlive this test, and the baked suites
+        # that run meanwhile on this worker use (and empty) database 0.
+        redis_url = request.getfixturevalue("redis_server").removesuffix("/0") + "/1"
     deployment = live_deployments.get(baked, redis_url)
     request.node.user_properties.append(("live_timings", deployment.timings))
     return Live(deployment, request.node)
