@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 from xdist.scheduler import LoadGroupScheduling
 
+# Fixtures of the live deployments, for test_live, test_faults and test_browser.
+from tests.live import live, live_deployments  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COOKIECUTTER_JSON = json.loads((REPO_ROOT / "cookiecutter.json").read_text())
 
@@ -52,6 +55,19 @@ STAGES = (
     "nginx",
     "workflow",
     "live",
+    "faults",
+    "browser",
+)
+
+# The combinations that the slower live tests (faults, browser) run on: between them
+# they hold every server with every channel layer, every auth option with every server
+# and every consumer style with every layer. Tests opt in with
+# ``@pytest.mark.combinations(*COVERING)``.
+COVERING = (
+    "async-session-in_memory-daphne",
+    "sync-token-in_memory-uvicorn",
+    "sync-token-redis-daphne",
+    "async-session-redis-uvicorn",
 )
 
 REDIS_READY_LINE = "Ready to accept connections"
@@ -75,6 +91,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "stage(name): the summary-matrix column a per-combination test fills"
     )
+    config.addinivalue_line(
+        "markers", "combinations(*ids): run the test on these combinations only"
+    )
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(StageMatrix(config), "stage-matrix")
 
@@ -83,11 +102,16 @@ def pytest_generate_tests(metafunc):
     """Parametrize every test that asks for ``combination``, one param per combination,
     each in its own xdist group so that one worker bakes and tests it."""
     if "combination" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("combinations")
+        unknown = set(only.args if only else ()) - set(COMBINATION_IDS)
+        if unknown:
+            raise ValueError(f"unknown combinations: {sorted(unknown)}")
         metafunc.parametrize(
             "combination",
             [
                 pytest.param(c, id=cid, marks=pytest.mark.xdist_group(cid))
                 for c, cid in zip(COMBINATIONS, COMBINATION_IDS)
+                if only is None or cid in only.args
             ],
         )
 
@@ -390,3 +414,31 @@ def redis_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory):
+    """A throw-away self-signed certificate, as deploy/certs/ would hold."""
+    directory = tmp_path_factory.mktemp("certs")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            directory / "privkey.pem",
+            "-out",
+            directory / "fullchain.pem",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return directory

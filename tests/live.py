@@ -25,11 +25,13 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import cache
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -44,6 +46,7 @@ ATTEMPT_TIMEOUT = 5  # socket timeout of one readiness probe (refusals are insta
 HTTP_TIMEOUT = 60  # socket timeout of an HTTP request (a login hashes a password)
 OPEN_TIMEOUT = 30  # WebSocket handshake
 FRAME_TIMEOUT = 30  # waiting for one expected frame
+SCENARIO_TIMEOUT = 180  # seconds for one test's whole conversation
 
 # name -> is_staff. The staff user sends notifications.
 USERS = {"alice": False, "bob": False, "staff": True}
@@ -368,13 +371,10 @@ class Deployment:
             self.timings["migrated"] = time.monotonic() - started
             # Users are made while the servers start, as on a live site.
             users = pool.submit(self.manage, "shell", "-c", CREATE_USERS)
-            for index, port in enumerate(self.server_ports):
-                name = f"server {'AB'[index]}"
-                self.servers.append(self.spawn(name, "deploy/serve.sh", PORT=str(port)))
-            for server, port in zip(self.servers, self.server_ports):
-                wait_until(
-                    lambda port=port: healthy(port), server, "healthy (GET /healthz)"
-                )
+            for index in range(len(self.server_ports)):
+                self.servers.append(self.spawn_server(index))
+            for index in range(len(self.servers)):
+                self.wait_healthy(index)
             self.timings["servers up"] = time.monotonic() - started
             users.result()
         self.start_nginx()
@@ -410,8 +410,39 @@ class Deployment:
                 f"{tail(result.stdout + result.stderr)}"
             )
 
+    def spawn_server(self, index):
+        """Run ``deploy/serve.sh`` as server ``index`` (A, B, ...) on its port."""
+        name = f"server {'AB'[index]}"
+        return self.spawn(name, "deploy/serve.sh", PORT=str(self.server_ports[index]))
+
+    def wait_healthy(self, index):
+        port = self.server_ports[index]
+        wait_until(lambda: healthy(port), self.servers[index], "healthy (GET /healthz)")
+
+    def kill_server(self, index):
+        """``kill -9`` server ``index``, as a crash would; returns once it is gone."""
+        server = self.servers[index]
+        server.popen.kill()
+        server.popen.wait(timeout=STOP_TIMEOUT)
+        server.terminated = True
+
+    def restart_server(self, index):
+        """Start server ``index`` again on its port (after :meth:`kill_server` or
+        :meth:`stop_server`); returns once its /healthz answers 200."""
+        if self.servers[index].alive():
+            raise DeploymentError(f"{self.servers[index].name} is still running")
+        self.servers[index] = self.spawn_server(index)
+        self.wait_healthy(index)
+
+    def stop_server(self, index):
+        """Stop server ``index`` as a deploy would (SIGTERM, then wait)."""
+        self.servers[index].stop()
+
     def spawn(self, name, command, **env):
-        log = self.workdir / f"{name.replace(' ', '-')}.log"
+        # A restarted process gets a log of its own: the first one may explain a crash.
+        starts = sum(process.name == name for process in self.processes)
+        suffix = f"-{starts + 1}" if starts else ""
+        log = self.workdir / f"{name.replace(' ', '-')}{suffix}.log"
         process = Process(
             name, [command], log=log, cwd=self.project, env=self.env | env
         )
@@ -656,3 +687,63 @@ async def drain(ws, timeout=FRAME_TIMEOUT):
                 frames.append(json.loads(await ws.recv()))
     except ConnectionClosed as closed:
         return frames, closed.rcvd.code if closed.rcvd is not None else 1006
+
+
+# --- fixtures (imported by tests/conftest.py) ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_deployments(request, tmp_path_factory, certificate):
+    deployments = Deployments(
+        tmp_path_factory,
+        certificate,
+        keep_one=hasattr(request.config, "workerinput"),
+    )
+    yield deployments
+    deployments.stop_all()
+
+
+@pytest.fixture
+def live(live_deployments, baked, request):
+    """This combination's deployment, started by its first live test."""
+    redis_url = None
+    if baked.combination["channel_layer"] == "redis":
+        # A database of its own: the servers outlive this test, and the baked suites
+        # that run meanwhile on this worker use (and empty) database 0.
+        redis_url = request.getfixturevalue("redis_server").removesuffix("/0") + "/1"
+    deployment = live_deployments.get(baked, redis_url)
+    request.node.user_properties.append(("live_timings", deployment.timings))
+    return Live(deployment, request.node)
+
+
+class Live:
+    """A test's view of the deployment (its attributes pass through): runs the test's
+    conversation bounded in time, and on failure adds the tails of the deployment's
+    logs to the report."""
+
+    def __init__(self, deployment, node):
+        self.deployment = deployment
+        self.node = node
+
+    def __getattr__(self, name):
+        return getattr(self.deployment, name)
+
+    @contextmanager
+    def reporting(self):
+        try:
+            yield
+        except BaseException:
+            self.node.add_report_section("call", "live deployment logs", self.logs())
+            raise
+
+    def run(self, scenario, timeout=SCENARIO_TIMEOUT):
+        async def bounded():
+            async with asyncio.timeout(timeout):
+                return await scenario()
+
+        with self.reporting():
+            return asyncio.run(bounded())
+
+    def record(self, name, value):
+        """An observation for the test report (junitxml properties)."""
+        self.node.user_properties.append((name, value))

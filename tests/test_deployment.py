@@ -154,34 +154,6 @@ def test_compose_refuses_to_run_without_its_secrets(baked, tmp_path, missing):
 # --- nginx --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory):
-    """A throw-away self-signed certificate, as deploy/certs/ would hold."""
-    directory = tmp_path_factory.mktemp("certs")
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            directory / "privkey.pem",
-            "-out",
-            directory / "fullchain.pem",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return directory
-
-
 def nginx_test_config(site, workdir, certificate, upstream="127.0.0.1:8000"):
     """The baked site config made runnable here: upstream, certificates and logs moved
     to this machine, wrapped in a minimal main config that runs as this user."""

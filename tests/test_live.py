@@ -12,23 +12,19 @@ where a test needs to pick the process.
 import asyncio
 import re
 import secrets
-from contextlib import contextmanager
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.live import (
     PRIVATE_ROOM,
-    Deployments,
     close_code,
     drain,
     receive,
     request,
     send,
 )
-from tests.test_deployment import certificate  # noqa: F401 (a fixture)
 
-SCENARIO_TIMEOUT = 180  # seconds for one test's whole conversation
 FOREIGN_ORIGIN = "https://evil.example"
 HEALTHY = {"status": "ok", "database": "ok", "channel_layer": "ok"}
 OVERSIZED = 70_000  # bytes: over the servers' 64 KiB message limit
@@ -36,63 +32,6 @@ TOO_LARGE = 9_000  # bytes: over MAX_FRAME_BYTES (8192), under the servers' limi
 FLOOD = 200  # frames at once: 20 pass the rate limit, over 50 are dropped: 4008
 # What a client sees when a message exceeds the server's own limit.
 SERVER_LIMIT_CLOSE_CODE = {"uvicorn": 1009, "daphne": 1006}
-
-
-@pytest.fixture(scope="session")
-def live_deployments(request, tmp_path_factory, certificate):  # noqa: F811
-    deployments = Deployments(
-        tmp_path_factory,
-        certificate,
-        keep_one=hasattr(request.config, "workerinput"),
-    )
-    yield deployments
-    deployments.stop_all()
-
-
-@pytest.fixture
-def live(live_deployments, baked, request):
-    """This combination's deployment, started by its first live test."""
-    redis_url = None
-    if baked.combination["channel_layer"] == "redis":
-        # A database of its own: the servers outlive this test, and the baked suites
-        # that run meanwhile on this worker use (and empty) database 0.
-        redis_url = request.getfixturevalue("redis_server").removesuffix("/0") + "/1"
-    deployment = live_deployments.get(baked, redis_url)
-    request.node.user_properties.append(("live_timings", deployment.timings))
-    return Live(deployment, request.node)
-
-
-class Live:
-    """A test's view of the deployment (its attributes pass through): runs the test's
-    conversation bounded in time, and on failure adds the tails of the deployment's
-    logs to the report."""
-
-    def __init__(self, deployment, node):
-        self.deployment = deployment
-        self.node = node
-
-    def __getattr__(self, name):
-        return getattr(self.deployment, name)
-
-    @contextmanager
-    def reporting(self):
-        try:
-            yield
-        except BaseException:
-            self.node.add_report_section("call", "live deployment logs", self.logs())
-            raise
-
-    def run(self, scenario, timeout=SCENARIO_TIMEOUT):
-        async def bounded():
-            async with asyncio.timeout(timeout):
-                return await scenario()
-
-        with self.reporting():
-            return asyncio.run(bounded())
-
-    def record(self, name, value):
-        """An observation for the test report (junitxml properties)."""
-        self.node.user_properties.append((name, value))
 
 
 def room_name(label):
