@@ -168,6 +168,8 @@ class StageMatrix:
         self.workers = {}
         # endpoint -> frames fuzzed by the baked projects' own suites, all combinations
         self.fuzzed = {}
+        # (combination id, name, value): what live tests measured (``Live.record``)
+        self.measured = []
 
     def pytest_runtest_logreport(self, report):
         properties = dict(report.user_properties)
@@ -178,6 +180,10 @@ class StageMatrix:
         if cell is None:
             return
         cell = tuple(cell)
+        if report.when == "call":
+            for key, value in report.user_properties:
+                if key == "measured":
+                    self.measured.append((cell[0], *value))
         gateway = getattr(getattr(report, "node", None), "gateway", None)
         if gateway is not None:
             self.workers.setdefault(cell[0], set()).add(gateway.id)
@@ -218,7 +224,8 @@ class StageMatrix:
         passed_all = 0
         for cid in rows:
             values = [self.cells.get((cid, stage), "-") for stage in stages]
-            passed_all += all(self.cells.get((cid, stage)) == "passed" for stage in ran)
+            # Some stages run on a few combinations only ("-" elsewhere).
+            passed_all += all(value in ("passed", "-") for value in values)
             cells = [cid.ljust(first)]
             cells += [value.ljust(w) for value, w in zip(values, widths)]
             write("  ".join(cells).rstrip())
@@ -237,6 +244,10 @@ class StageMatrix:
         if self.fuzzed:
             counts = ", ".join(f"{e} {n}" for e, n in sorted(self.fuzzed.items()))
             write(f"fuzzed client frames per endpoint, all combinations: {counts}")
+        if self.measured:
+            terminalreporter.section("measured live")
+            for cid, name, value in sorted(self.measured, key=lambda m: m[:2]):
+                write(f"{cid}  {name}: {json.dumps(value)}")
         for cid, workers in sorted(self.split_combinations().items()):
             write(
                 f"{cid} ran on {', '.join(sorted(workers))}, so it was baked more "
@@ -361,59 +372,72 @@ def wait_for_line(lines, wanted, timeout):
             return "".join(seen)
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory):
-    """A private redis-server on a free loopback port, for this worker's session.
+class RedisServer:
+    """A private redis-server on a free loopback port, without persistence. It can be
+    stopped and started again on the same port (tests/test_faults.py does)."""
 
-    Only started when a test asks for it (the redis combinations do so lazily with
-    ``request.getfixturevalue``). Yields its URL; stopped at the end of the session.
-    """
-    executable = shutil.which("redis-server")
-    if executable is None:
-        pytest.fail(REDIS_INSTALL_HINT, pytrace=False)
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            executable,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path_factory.mktemp("redis")),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines = output_lines(process.stdout)
-    try:
+    def __init__(self, directory):
+        self.executable = shutil.which("redis-server")
+        if self.executable is None:
+            pytest.fail(REDIS_INSTALL_HINT, pytrace=False)
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        """Start it; fail the test unless it is ready within REDIS_START_TIMEOUT."""
+        self.process = subprocess.Popen(
+            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        lines = output_lines(self.process.stdout)
         try:
             wait_for_line(lines, REDIS_READY_LINE, REDIS_START_TIMEOUT)
         except TimeoutError as error:
+            self.stop()
             pytest.fail(
-                f"redis-server on port {port} not ready within "
+                f"redis-server on port {self.port} not ready within "
                 f"{REDIS_START_TIMEOUT} s; its output:\n{error}",
                 pytrace=False,
             )
         except EOFError as error:
+            code = self.process.wait(timeout=10)
             pytest.fail(
-                f"redis-server on port {port} exited before it was ready "
-                f"(exit code {process.wait(timeout=10)}); its output:\n{error}",
+                f"redis-server on port {self.port} exited before it was ready "
+                f"(exit code {code}); its output:\n{error}",
                 pytrace=False,
             )
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
+
+    def stop(self):
+        """Terminate, wait, kill: it is gone when this returns."""
+        self.process.terminate()
         try:
-            process.wait(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis(tmp_path_factory):
+    """This worker's :class:`RedisServer`, started on first use, stopped at the end of
+    the session. The redis combinations ask for it lazily (``getfixturevalue``)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(redis):
+    """The URL of this worker's Redis (database 0)."""
+    return redis.url
 
 
 @pytest.fixture(scope="session")

@@ -410,10 +410,11 @@ class Deployment:
                 f"{tail(result.stdout + result.stderr)}"
             )
 
-    def spawn_server(self, index):
+    def spawn_server(self, index, **env):
         """Run ``deploy/serve.sh`` as server ``index`` (A, B, ...) on its port."""
         name = f"server {'AB'[index]}"
-        return self.spawn(name, "deploy/serve.sh", PORT=str(self.server_ports[index]))
+        port = str(self.server_ports[index])
+        return self.spawn(name, "deploy/serve.sh", PORT=port, **env)
 
     def wait_healthy(self, index):
         port = self.server_ports[index]
@@ -426,12 +427,13 @@ class Deployment:
         server.popen.wait(timeout=STOP_TIMEOUT)
         server.terminated = True
 
-    def restart_server(self, index):
+    def restart_server(self, index, **env):
         """Start server ``index`` again on its port (after :meth:`kill_server` or
-        :meth:`stop_server`); returns once its /healthz answers 200."""
+        :meth:`stop_server`), with ``env`` added to its environment; returns once its
+        /healthz answers 200."""
         if self.servers[index].alive():
             raise DeploymentError(f"{self.servers[index].name} is still running")
-        self.servers[index] = self.spawn_server(index)
+        self.servers[index] = self.spawn_server(index, **env)
         self.wait_healthy(index)
 
     def stop_server(self, index):
@@ -745,5 +747,6 @@ class Live:
             return asyncio.run(bounded())
 
     def record(self, name, value):
-        """An observation for the test report (junitxml properties)."""
-        self.node.user_properties.append((name, value))
+        """A measurement: printed under the run's summary matrix, and a junitxml
+        property of the test."""
+        self.node.user_properties.append(("measured", (name, value)))

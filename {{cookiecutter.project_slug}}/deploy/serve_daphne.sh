@@ -2,7 +2,9 @@
 # The production start command: Daphne on $PORT behind nginx (deploy/nginx.conf).
 #   --proxy-headers       client address and scheme from nginx's X-Forwarded-* headers
 #   --websocket-max-*     messages over 64 KiB are refused before they reach Python
-#   --ping-*              ping idle sockets every 20 s, drop them after 30 s of silence
+#   --ping-*              ping every WS_PING_INTERVAL s (20); drop a socket whose answer
+#                         takes over WS_PING_TIMEOUT s (20), such as a client that stopped
+#                         reading (Daphne would buffer all that is sent to it until then)
 # Daphne runs one process: scale with more containers (docker compose --scale web=N).
 set -eu
 exec daphne \
@@ -11,7 +13,7 @@ exec daphne \
     --proxy-headers \
     --websocket-max-message-size 65536 \
     --websocket-max-frame-size 65536 \
-    --ping-interval 20 \
-    --ping-timeout 30 \
+    --ping-interval "${WS_PING_INTERVAL:-20}" \
+    --ping-timeout "${WS_PING_TIMEOUT:-20}" \
     --application-close-timeout 10 \
     config.asgi:application

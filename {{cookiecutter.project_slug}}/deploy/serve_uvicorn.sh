@@ -2,7 +2,9 @@
 # The production start command: Uvicorn on $PORT behind nginx (deploy/nginx.conf).
 #   --proxy-headers, --forwarded-allow-ips   trust X-Forwarded-* from these addresses only
 #   --ws-max-size                            messages over 64 KiB close the socket (1009)
-#   --ws-ping-*                              ping idle sockets every 20 s, drop dead ones
+#   --ws-ping-*                              ping every WS_PING_INTERVAL s (20); drop a
+#                                            socket whose answer takes over
+#                                            WS_PING_TIMEOUT s (20): dead or not reading
 #   --lifespan off                           Channels' router has no lifespan handler
 #   --no-access-log                          the access log would record ?token= query
 #                                            strings; nginx logs requests without them
@@ -22,7 +24,7 @@ exec uvicorn config.asgi:application \
     --proxy-headers \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" \
     --ws-max-size 65536 \
-    --ws-ping-interval 20 \
-    --ws-ping-timeout 20 \
+    --ws-ping-interval "${WS_PING_INTERVAL:-20}" \
+    --ws-ping-timeout "${WS_PING_TIMEOUT:-20}" \
     --lifespan off \
     --no-access-log

@@ -8,6 +8,7 @@ that two server processes would have.
 import json
 
 import pytest
+import redis.asyncio as redis
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import channel_layers
 from channels_redis.core import RedisChannelLayer
@@ -68,3 +69,26 @@ def test_redis_reads_outlast_the_layers_blocking_wait(channel_layer):
     [host] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
     assert host["socket_timeout"] > channel_layer.brpop_timeout
     assert host["max_connections"] >= 1000
+
+
+async def test_connections_that_redis_closed_are_made_again(new_process):
+    """After Redis restarts, every pooled connection is dead; the next command on each
+    reconnects instead of failing (the channel layer's and presence's alike)."""
+    layer = new_process()
+    await layer.group_add("chat.lobby", "a-channel")
+    await presence.join("lobby", "alice", "a-channel")
+    admin = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        # This database's clients only: another process may share the Redis server.
+        me = await admin.client_id()
+        db = admin.connection_pool.connection_kwargs.get("db", 0)
+        ids = [c["id"] for c in await admin.client_list() if int(c["db"]) == db]
+        for client_id in ids:
+            if int(client_id) != me:
+                await admin.client_kill_filter(_id=client_id)
+    finally:
+        await admin.aclose()
+    assert len(ids) >= 3
+    await layer.group_add("chat.lobby", "another-channel")
+    change = await presence.join("lobby", "bob", "another-channel")
+    assert change.members == ["alice", "bob"]

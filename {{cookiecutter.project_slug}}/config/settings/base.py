@@ -9,6 +9,9 @@ settings ignore ``.env``: there, only the real environment counts.
 from pathlib import Path
 
 import environ
+{%- if cookiecutter.channel_layer == "redis" %}
+from redis.exceptions import ConnectionError as RedisConnectionError
+{%- endif %}
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -128,6 +131,9 @@ CHANNEL_LAYERS = {
                     # Sockets closing together each leave their groups at once; redis-py
                     # refuses a 101st connection by default.
                     "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=1000),
+                    # After Redis restarts, every pooled connection is dead: a command
+                    # that finds its connection closed reconnects and runs once more.
+                    "retry_on_error": [RedisConnectionError],
                 }
             ],
             "capacity": CHANNEL_LAYER_CAPACITY,

@@ -4,10 +4,13 @@ Channels runs each handler of a sync consumer in a worker thread, so handlers ca
 ORM directly and reach the channel layer through ``async_to_sync``.
 """
 
+import asyncio
+from contextlib import suppress
 from functools import cached_property
 
 from asgiref.sync import async_to_sync
 from channels.generic.websocket import WebsocketConsumer
+from django.conf import settings
 
 from {{ cookiecutter.project_slug }}.realtime.limits import Flooding, RateLimiter
 from {{ cookiecutter.project_slug }}.realtime.protocol import (
@@ -17,6 +20,47 @@ from {{ cookiecutter.project_slug }}.realtime.protocol import (
     decode,
     encode,
 )
+
+
+class SendQueue:
+    """The messages a connection sends, handed to the server by a task of their own.
+
+    Channels runs the handlers of every sync consumer of a process in one thread, and a
+    server's ``send`` may wait while the client's socket is full (Uvicorn's does). Were
+    the handler to wait there, a client that stops reading would hold that one thread
+    and every other connection of the process would wait with it. :meth:`put` only
+    queues: at most ``capacity`` frames, further ones are dropped, as the channel layer
+    drops messages for a channel nobody reads (history keeps them). The server's ping
+    timeout then ends the stalled connection.
+    """
+
+    def __init__(self, send, capacity):
+        self.send = send
+        self.capacity = capacity
+        self.queue = asyncio.Queue()
+        self.writer = None
+
+    async def put(self, message):
+        if message["type"] == "websocket.send" and self.queue.qsize() >= self.capacity:
+            return
+        self.queue.put_nowait(message)
+        if self.writer is None:
+            self.writer = asyncio.create_task(self.write())
+
+    async def write(self):
+        try:
+            while True:
+                await self.send(await self.queue.get())
+        except OSError:  # the client is gone (Uvicorn: ClientDisconnected)
+            pass
+
+    async def close(self):
+        """Stop sending (the connection is over); raise what sending raised, if anything."""
+        if self.writer is None:
+            return
+        self.writer.cancel()
+        with suppress(asyncio.CancelledError):
+            await self.writer
 
 
 class FrameConsumer(WebsocketConsumer):
@@ -30,6 +74,13 @@ class FrameConsumer(WebsocketConsumer):
     client_types = frozenset()
     # Set once the server closes the connection: frames still in flight are ignored.
     closing = False
+
+    async def __call__(self, scope, receive, send):
+        queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY)
+        try:
+            await super().__call__(scope, receive, queue.put)
+        finally:
+            await queue.close()
 
     @cached_property
     def rate_limiter(self):

@@ -13,6 +13,7 @@ import weakref
 
 import redis.asyncio as redis
 from django.conf import settings
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from {{ cookiecutter.project_slug }}.realtime.presence_change import PresenceChange
 
@@ -25,9 +26,13 @@ clients = weakref.WeakKeyDictionary()
 def client():
     loop = asyncio.get_running_loop()
     if loop not in clients:
-        # A blocking pool waits for a free connection instead of failing when busy.
+        # A blocking pool waits for a free connection instead of failing when busy. After
+        # Redis restarts, a command on a dead connection reconnects and runs once more.
         pool = redis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=settings.PRESENCE_REDIS_CONNECTIONS, timeout=5
+            settings.REDIS_URL,
+            max_connections=settings.PRESENCE_REDIS_CONNECTIONS,
+            timeout=5,
+            retry_on_error=[RedisConnectionError],
         )
         clients[loop] = redis.Redis(connection_pool=pool)
     return clients[loop]
