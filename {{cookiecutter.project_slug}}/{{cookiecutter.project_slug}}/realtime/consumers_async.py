@@ -26,6 +26,19 @@ class FrameConsumer(AsyncWebsocketConsumer):
     # Set once the server closes the connection: frames still in flight are ignored.
     closing = False
 
+    async def __call__(self, scope, receive, send):
+        async def send_unless_gone(message):
+            # A frame for a client that has just gone (a group message that crossed its
+            # disconnect) is dropped: Uvicorn raises ClientDisconnected, an OSError, and
+            # the consumer would end without its disconnect(), so without leaving its
+            # groups and presence. The websocket.disconnect message is on its way.
+            try:
+                await send(message)
+            except OSError:
+                pass
+
+        await super().__call__(scope, receive, send_unless_gone)
+
     @cached_property
     def rate_limiter(self):
         return RateLimiter.from_settings()

@@ -51,7 +51,9 @@ class SendQueue:
         try:
             while True:
                 await self.send(await self.queue.get())
-        except OSError:  # the client is gone (Uvicorn: ClientDisconnected)
+        except OSError:
+            # The client is gone (Uvicorn raises ClientDisconnected); the consumer goes
+            # on to its websocket.disconnect, and so leaves its groups and presence.
             pass
 
     async def close(self):
