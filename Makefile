@@ -4,8 +4,9 @@
 #   make test   run the template's whole test suite: every option combination
 #
 # Python 3.12 or newer is required (Django 6.0). The tests also start redis-server,
-# nginx, PostgreSQL and docker-compose (to check the compose file): `make test` installs
-# them with apt-get when they are missing and we are root (tests/system-packages.sh).
+# nginx, PostgreSQL, Chromium and docker-compose (to check the compose file): `make test`
+# installs them with apt-get when they are missing and we are root
+# (tests/system-packages.sh).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c

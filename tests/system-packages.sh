@@ -10,6 +10,7 @@ declare -A PACKAGES=(
     [docker-compose]=docker-compose
     [initdb]=postgresql
     [openssl]=openssl
+    [chromium]=chromium
 )
 
 have() {
