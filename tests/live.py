@@ -603,8 +603,13 @@ def nginx_live_config(site, workdir, certificate, upstreams, http_port, https_po
         site = re.sub(r"\n\s*listen \[::1\]:\d+[^;]*;", "", site)
     config = nginx_test_config(site, workdir, certificate, upstream=upstreams[0])
     site_conf = workdir / "site.conf"
-    servers = "\n    ".join(f"server {upstream};" for upstream in upstreams)
-    site = site_conf.read_text().replace(f"server {upstreams[0]};", servers, 1)
+    site = site_conf.read_text()
+    # One server line per upstream, each with the config's parameters (max_fails=0).
+    line = re.search(rf"server {re.escape(upstreams[0])}(?P<parameters>[^;]*);", site)
+    servers = "\n    ".join(
+        f"server {upstream}{line['parameters']};" for upstream in upstreams
+    )
+    site = site.replace(line.group(0), servers, 1)
     # Temp folders that nginx would otherwise create under /var/lib/nginx.
     for kind in ("fastcgi", "uwsgi", "scgi"):
         site += f"{kind}_temp_path {workdir}/{kind};\n"

@@ -158,7 +158,7 @@ def nginx_test_config(site, workdir, certificate, upstream="127.0.0.1:8000"):
     """The baked site config made runnable here: upstream, certificates and logs moved
     to this machine, wrapped in a minimal main config that runs as this user."""
     for docker_path, local_path in {
-        "server web:8000;": f"server {upstream};",
+        "server web:8000 ": f"server {upstream} ",
         "/etc/nginx/certs": str(certificate),
         "/var/log/nginx": str(workdir),
     }.items():

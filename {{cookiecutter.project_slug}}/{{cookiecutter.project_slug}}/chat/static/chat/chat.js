@@ -80,6 +80,7 @@
     };
 
     const seen = new Set(); // ids of the messages in #messages
+    const members = new Set(); // user names in #members
     const typists = new Map(); // username -> timer that forgets them
     let pending = []; // [{client_id, text}], sent or not, not yet acknowledged
     let newestId = null; // largest id seen; null until the first history
@@ -119,8 +120,9 @@
       }
     }
 
-    function renderMembers(members) {
-      els.members.replaceChildren(...members.map((name) => element("li", "", name)));
+    function renderMembers() {
+      const names = [...members].sort();
+      els.members.replaceChildren(...names.map((name) => element("li", "", name)));
     }
 
     function renderTyping() {
@@ -338,7 +340,9 @@
     function onWelcome(frame) {
       attempt = 0;
       setStatus("connected");
-      renderMembers(frame.members);
+      members.clear();
+      frame.members.forEach((name) => members.add(name));
+      renderMembers();
       pingTimer = setInterval(heartbeat, PING_INTERVAL_MS);
     }
 
@@ -389,8 +393,17 @@
       renderTyping();
     }
 
+    // A presence frame's members are the room as its own update left it, and the frames
+    // of updates made at nearly the same time (two users joining) can arrive in either
+    // order: the last list to arrive may be the older one. Joins and leaves of different
+    // users give the same list in any order, so apply the event, not the list.
     function onPresence(frame) {
-      renderMembers(frame.members);
+      if (frame.event === "join") {
+        members.add(frame.user);
+      } else if (frame.event === "leave") {
+        members.delete(frame.user);
+      }
+      renderMembers();
     }
 
     function onError(frame) {
