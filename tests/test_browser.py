@@ -21,8 +21,7 @@ contexts (two separate users) on the live deployment, through nginx over HTTPS:
   and a fresh connection's history holds every message exactly once, with the ids the
   pages show. A reload of alice's page shows the same and has nothing left to send;
 - neither page has an uncaught exception, and the console's only errors are the failed
-  handshakes of the pages' own reconnects while the servers were down (and the 404 of
-  the favicon Chromium asks for).
+  handshakes of the pages' own reconnects while the servers were down.
 
 The deployment is shared with the other live tests of the combination: every stopped
 server is started again, whatever happens. On failure the report has a "browser"
@@ -82,15 +81,13 @@ FIRST = "Hi Bob, <b>bold</b> & żółw 🐢"
 REPLY = "Hello Alice!"
 WHILE_DOWN = "Sent while the site was down"
 
-# The console errors the stage tolerates, and nothing else:
-# - the failed handshake (nginx answers 502 while the servers are down) of a reconnect
-#   (?since=) to the page's own room, during that page's outage;
-# - the 404 of /favicon.ico, which Chromium asks for by itself: the project has none.
+# The one console error the stage tolerates: the failed handshake (nginx answers 502
+# while the servers are down) of a reconnect (?since=) to the page's own room, during
+# that page's outage.
 SOCKET_FAILED = (
     "WebSocket connection to 'wss://localhost:{port}/ws/chat/{room}/"
     r"\?since=\d+(&token=[0-9a-f]+)?' failed: "
 )
-NOT_FOUND = "Failed to load resource: the server responded with a status of 404"
 
 # The #messages items as plain data: one {id, user, text} per item, in page order.
 MESSAGES = """items => items.map(item => ({
@@ -258,14 +255,13 @@ class Tab:
         reconnect = re.compile(
             SOCKET_FAILED.format(port=live.https_port, room=re.escape(room))
         )
-        favicon = f"{live.origin}/favicon.ico"
         start, end = outage
         unexpected = [f"{self.user}: uncaught {error!r}" for error in self.page_errors]
         tolerated = 0
-        for at, text, where in self.console_errors:
+        for at, text, _ in self.console_errors:
             if reconnect.match(text) and start <= at <= end:
                 tolerated += 1
-            elif not (where == favicon and text.startswith(NOT_FOUND)):
+            else:
                 unexpected.append(f"{self.user}: console error at {at:.0f}: {text}")
         return unexpected, tolerated
 
@@ -362,7 +358,7 @@ def chat_through_a_restart(live, room, alice, bob):
     said.append(("bob", REPLY))
     for tab in (alice, bob):
         tab.expect_conversation(said)
-    for tab in (alice, bob):  # no outage yet: nothing tolerated but the favicon
+    for tab in (alice, bob):  # no outage yet: nothing tolerated
         assert tab.unexpected_errors(live, room, (0, 0)) == ([], 0)
 
     # Every server stops, as in a deploy; alice writes while the site is down. While

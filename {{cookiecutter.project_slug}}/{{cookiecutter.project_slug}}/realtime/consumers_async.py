@@ -1,5 +1,6 @@
 """The base of every WebSocket endpoint: JSON frames in, limits applied, handlers called."""
 
+from contextlib import suppress
 from functools import cached_property
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -32,10 +33,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
             # disconnect) is dropped: Uvicorn raises ClientDisconnected, an OSError, and
             # the consumer would end without its disconnect(), so without leaving its
             # groups and presence. The websocket.disconnect message is on its way.
-            try:
+            with suppress(OSError):
                 await send(message)
-            except OSError:
-                pass
 
         await super().__call__(scope, receive, send_unless_gone)
 
