@@ -1,8 +1,14 @@
 """Presence: who is in a room, one member per user, healing after vanished connections."""
 
+import asyncio
+import json
+
 import pytest
 
+from {{ cookiecutter.project_slug }}.chat.consumers import ChatConsumer
 from {{ cookiecutter.project_slug }}.realtime import presence
+
+from tests.conftest import RECEIVE_TIMEOUT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,3 +102,43 @@ async def test_a_vanished_connection_is_not_listed_to_newcomers(connect, alice, 
     frames = [await alice_socket.receive_json_from() for _ in range(2)]
     assert presence_frame("leave", "ghost", ["alice"]) in frames
     assert presence_frame("join", "alice", ["alice"]) in frames
+
+
+async def test_a_frame_that_crosses_a_disconnect_does_not_keep_the_user_here(
+    connect, alice, bob
+):
+    """A server's send may fail for a client that has just gone (Uvicorn raises
+    ClientDisconnected, an OSError) while its websocket.disconnect is on the way. The
+    consumer must still reach disconnect(): leave the room's group and its members."""
+    incoming, outgoing, gone = asyncio.Queue(), asyncio.Queue(), asyncio.Event()
+
+    async def send(message):
+        if gone.is_set():
+            raise OSError("the client is gone")
+        await outgoing.put(message)
+
+    scope = {
+        "type": "websocket",
+        "path": "/ws/chat/lobby/",
+        "query_string": b"",
+        "headers": [],
+        "subprotocols": [],
+        "user": alice,
+        "url_route": {"args": (), "kwargs": {"room": "lobby"}},
+    }
+    application = ChatConsumer.as_asgi()
+    await incoming.put({"type": "websocket.connect"})
+    running = asyncio.create_task(application(scope, incoming.get, send))
+    async with asyncio.timeout(RECEIVE_TIMEOUT):
+        assert (await outgoing.get())["type"] == "websocket.accept"
+        welcome = json.loads((await outgoing.get())["text"])
+        assert welcome["members"] == ["alice"]
+
+    gone.set()  # alice's client is gone; bob's join crosses her disconnect
+    bob_socket, members = await enter(connect, bob)
+    assert members == ["alice", "bob"]
+    assert await bob_socket.receive_json_from() == presence_frame("join", "bob", members)
+    await incoming.put({"type": "websocket.disconnect", "code": 1006})
+    async with asyncio.timeout(RECEIVE_TIMEOUT):
+        await running
+    assert await bob_socket.receive_json_from() == presence_frame("leave", "alice", ["bob"])
