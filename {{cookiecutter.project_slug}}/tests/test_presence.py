@@ -104,9 +104,7 @@ async def test_a_vanished_connection_is_not_listed_to_newcomers(connect, alice, 
     assert presence_frame("join", "alice", ["alice"]) in frames
 
 
-async def test_a_frame_that_crosses_a_disconnect_does_not_keep_the_user_here(
-    connect, alice, bob
-):
+async def test_a_frame_that_crosses_a_disconnect_does_not_keep_the_user_here(connect, alice, bob):
     """A server's send may fail for a client that has just gone (Uvicorn raises
     ClientDisconnected, an OSError) while its websocket.disconnect is on the way. The
     consumer must still reach disconnect(): leave the room's group and its members."""
