@@ -436,6 +436,13 @@ class Deployment:
         self.servers[index] = self.spawn_server(index, **env)
         self.wait_healthy(index)
 
+    def restart_stopped_servers(self):
+        """Start every server that is not running: a test that stopped or killed one
+        leaves the shared deployment as it found it."""
+        for index, server in enumerate(self.servers):
+            if not server.alive():
+                self.restart_server(index)
+
     def stop_server(self, index):
         """Stop server ``index`` as a deploy would (SIGTERM, then wait)."""
         self.servers[index].stop()

@@ -300,13 +300,6 @@ def stored_messages(live, room):
         return pool.submit(asyncio.run, read()).result()
 
 
-def restart_stopped_servers(live):
-    """Leave the shared deployment as the test found it: every server running."""
-    for index, server in enumerate(live.servers):
-        if not server.alive():
-            live.restart_server(index)
-
-
 @pytest.mark.stage("browser")
 @pytest.mark.combinations(*COVERING)
 def test_two_users_chat_in_the_browser_through_a_restart(chromium, live):
@@ -334,7 +327,7 @@ def test_two_users_chat_in_the_browser_through_a_restart(chromium, live):
                     live.node.add_report_section("call", "browser", report)
                     raise
         finally:
-            restart_stopped_servers(live)
+            live.restart_stopped_servers()
 
 
 def chat_through_a_restart(live, room, alice, bob):
