@@ -1,7 +1,8 @@
-# The template's two entry points. Each installs what it needs on a fresh machine.
+# The template's entry points. Each installs what it needs on a fresh machine.
 #
 #   make demo   bake the default project into .demo/ and serve it on http://127.0.0.1:8000
 #   make test   run the template's whole test suite: every option combination
+#   make soak   run every combination's own suite SOAK_RUNS (5) times on a busy machine
 #
 # Python 3.12 or newer is required (Django 6.0). The tests also start redis-server,
 # nginx, PostgreSQL, Chromium and docker-compose (to check the compose file): `make test`
@@ -15,6 +16,7 @@ SHELL := /bin/bash
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 DEMO_DIR := .demo
+SOAK_RUNS ?= 5
 
 # The first Python 3.12+ found: python3 itself, a versioned python3.x, or one of pyenv's.
 PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 \
@@ -22,10 +24,10 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help demo test test-packages
+.PHONY: help demo test soak test-packages
 
 help:
-	@sed -n '2,5p' Makefile | cut -c3-
+	@sed -n '3,5p' Makefile | cut -c3-
 
 # One environment for the template's tools and every baked project's dependencies.
 $(VENV)/.installed: pyproject.toml
@@ -41,6 +43,10 @@ test-packages:
 
 test: $(VENV)/.installed test-packages
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+
+# tests/test_soak.py: every flaky test, by id, from SOAK_RUNS runs of each own suite.
+soak: $(VENV)/.installed test-packages
+	$(VENV_PYTHON) -m pytest --soak $(SOAK_RUNS) $(PYTEST_ARGS)
 
 demo: $(VENV)/.installed
 	rm -rf $(DEMO_DIR)

@@ -9,9 +9,12 @@ options use. What is left reads as if it had been written for these options alon
 import re
 import secrets
 import shutil
+import subprocess
+import textwrap
 from pathlib import Path
 
 SLUG = "{{ cookiecutter.project_slug }}"
+PYTHON_VERSION = "{{ cookiecutter._python_version }}"
 OPTIONS = {
     "consumers": "{{ cookiecutter.consumers }}",
     "auth": "{{ cookiecutter.auth }}",
@@ -103,29 +106,71 @@ def write_local_env():
     )
 
 
+def python_version(command):
+    """What ``command --version`` says (e.g. "Python 3.11.2"), or None if it cannot run."""
+    try:
+        result = subprocess.run(
+            [command, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except OSError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def new_enough(version):
+    numbers = re.match(r"Python (\d+)\.(\d+)", version or "")
+    minimum = tuple(int(part) for part in PYTHON_VERSION.split("."))
+    return numbers is not None and tuple(map(int, numbers.groups())) >= minimum
+
+
+def python_command():
+    """``(command, note)``: the first Python on PATH that is new enough to create the
+    project's environment, and what to tell about the choice (None: nothing to tell)."""
+    major, minor = (int(part) for part in PYTHON_VERSION.split("."))
+    newer = [f"python{major}.{m}" for m in range(minor + 10, minor - 1, -1)]
+    python3 = python_version("python3") if shutil.which("python3") else None
+    if new_enough(python3):
+        return "python3", None
+    found = python3 or "not on PATH"
+    for command in newer:
+        if shutil.which(command) and new_enough(python_version(command)):
+            note = f"python3 is {found}; the project needs {PYTHON_VERSION} or newer: {command} is."
+            return command, note
+    note = (
+        f"The project needs Python {PYTHON_VERSION} or newer (Django 6.0 requires it), and "
+        f"none is on PATH (python3: {found}). Install one, e.g. "
+        f"`sudo apt-get install python{PYTHON_VERSION}` (Debian, Ubuntu), "
+        f"`brew install python@{PYTHON_VERSION}` (macOS) or `pyenv install {PYTHON_VERSION}`, "
+        "then run the steps below."
+    )
+    return f"python{PYTHON_VERSION}", note
+
+
 def print_next_steps():
     project_dir = Path.cwd().name
+    python, note = python_command()
     run = (
         "python manage.py runserver"
         if OPTIONS["server"] == "daphne"
         else "uvicorn config.asgi:application --reload --lifespan off --ws-max-size 65536"
     )
-    print(
-        f"""
-Baked {project_dir}/. Next steps:
-
-    cd {project_dir}
-    python3 -m venv .venv && . .venv/bin/activate
-    pip install -r requirements/dev.txt
-    python manage.py migrate
+    steps = [
+        f"cd {project_dir}",
+        f"{python} -m venv .venv && . .venv/bin/activate",
+        "pip install -r requirements/dev.txt",
+        "python manage.py migrate",
 {%- if cookiecutter.channel_layer == "redis" %}
-    redis-server --daemonize yes    # or set REDIS_URL in .env
+        "redis-server --daemonize yes    # or set REDIS_URL in .env",
 {%- endif %}
-    python manage.py createsuperuser
-    {run}
-
-Then open http://127.0.0.1:8000/ . README.md lists every command.""",
-    )
+        "python manage.py createsuperuser",
+        run,
+    ]
+    lines = ["", f"Baked {project_dir}/. Next steps:", ""]
+    if note:
+        lines += [*textwrap.wrap(note, width=88), ""]
+    lines += [f"    {step}" for step in steps]
+    lines += ["", "Then open http://127.0.0.1:8000/ . README.md lists every command."]
+    print("\n".join(lines))
 
 
 def main():

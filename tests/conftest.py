@@ -6,13 +6,11 @@ and the per-combination tests reuse that bake. At the end the controller prints 
 matrix: one row per combination, one column per stage.
 """
 
-import itertools
 import json
-import queue
+import os
 import shutil
-import socket
 import subprocess
-import threading
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,21 +20,16 @@ from xdist.scheduler import LoadGroupScheduling
 
 # Fixtures of the live deployments, for test_live, test_faults and test_browser.
 from tests.live import live, live_deployments  # noqa: F401
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-COOKIECUTTER_JSON = json.loads((REPO_ROOT / "cookiecutter.json").read_text())
-
-# Every non-underscore key with a list value is a choice option; the first value of
-# each list is its default.
-CHOICE_OPTIONS = {
-    key: value
-    for key, value in COOKIECUTTER_JSON.items()
-    if not key.startswith("_") and isinstance(value, list)
-}
-COMBINATIONS = [
-    dict(zip(CHOICE_OPTIONS, values))
-    for values in itertools.product(*CHOICE_OPTIONS.values())
-]
+from tests.support.clean_install import CleanInstall, Wheelhouse
+from tests.support.options import (
+    CHOICE_OPTIONS,
+    COMBINATION_IDS,
+    COMBINATIONS,
+    REPO_ROOT,
+    combination_id,
+)
+from tests.support.redis_server import RedisServer
+from tests.support.soak import BusyMachine
 
 # Columns of the summary matrix, in order. Each per-combination test names its column
 # with ``@pytest.mark.stage(...)``; several tests may share one column. A stage not
@@ -49,6 +42,7 @@ STAGES = (
     "manage.py check",
     "migrations",
     "own tests",
+    "fuzz",
     "pins",
     "deploy check",
     "compose",
@@ -59,43 +53,30 @@ STAGES = (
     "browser",
 )
 
-# The combinations that the slower live tests (faults, browser) run on: between them
-# they hold every server with every channel layer, every auth option with every server
-# and every consumer style with every layer. Tests opt in with
-# ``@pytest.mark.combinations(*COVERING)``.
-COVERING = (
-    "async-session-in_memory-daphne",
-    "sync-token-in_memory-uvicorn",
-    "sync-token-redis-daphne",
-    "async-session-redis-uvicorn",
-)
 
-REDIS_READY_LINE = "Ready to accept connections"
-REDIS_START_TIMEOUT = 30
-REDIS_INSTALL_HINT = (
-    "redis-server is not on PATH, and the redis combinations need a real Redis. "
-    "Install it: `apt-get install redis-server` on Debian/Ubuntu, "
-    "`brew install redis` on macOS."
-)
-
-
-def combination_id(combination):
-    """Readable id such as ``async-session-in_memory-daphne``."""
-    return "-".join(combination[option] for option in CHOICE_OPTIONS)
-
-
-COMBINATION_IDS = [combination_id(c) for c in COMBINATIONS]
+def pytest_addoption(parser):
+    parser.addoption(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run every combination's own suite N times on a busy machine "
+        "(tests/test_soak.py, which runs only with this option)",
+    )
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "stage(name): the summary-matrix column a per-combination test fills"
     )
+    config.addinivalue_line("markers", "soak: runs only with --soak N")
     config.addinivalue_line(
         "markers", "combinations(*ids): run the test on these combinations only"
     )
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(StageMatrix(config), "stage-matrix")
+        if config.getoption("soak"):
+            config.pluginmanager.register(BusyMachine(), "busy-machine")
 
 
 def pytest_generate_tests(metafunc):
@@ -144,9 +125,17 @@ def pytest_xdist_make_scheduler(config, log):
     return None
 
 
-def pytest_collection_modifyitems(items):
-    """Tag per-combination tests so their reports (which xdist sends back to the
-    controller with their user_properties) say which matrix cell they fill."""
+def pytest_collection_modifyitems(config, items):
+    """Keep the soak for ``--soak N`` runs, and tag per-combination tests so that their
+    reports (which xdist sends back to the controller with their user_properties) say
+    which matrix cell they fill."""
+    soaking = config.getoption("soak") > 0
+    deselected = [
+        item for item in items if bool(item.get_closest_marker("soak")) != soaking
+    ]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
     for item in items:
         marker = item.get_closest_marker("stage")
         callspec = getattr(item, "callspec", None)
@@ -170,6 +159,10 @@ class StageMatrix:
         self.fuzzed = {}
         # (combination id, name, value): what live tests measured (``Live.record``)
         self.measured = []
+        # combination id -> {"notes", "timings"} of its clean install
+        self.installs = {}
+        # combination id -> {"runs", "flakes"}: what the soak saw
+        self.soaked = {}
 
     def pytest_runtest_logreport(self, report):
         properties = dict(report.user_properties)
@@ -180,6 +173,10 @@ class StageMatrix:
         if cell is None:
             return
         cell = tuple(cell)
+        if "clean_install" in properties:
+            self.installs[cell[0]] = properties["clean_install"]
+        if "soak" in properties:
+            self.soaked[cell[0]] = properties["soak"]
         if report.when == "call":
             for key, value in report.user_properties:
                 if key == "measured":
@@ -204,6 +201,48 @@ class StageMatrix:
     def pytest_sessionfinish(self, session):
         if self.split_combinations() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def write_installs(self, write):
+        """One line per clean install: what its set-up and its workflow's steps took."""
+        set_ups = []
+        for cid, install in sorted(self.installs.items()):
+            timings = install["timings"]
+            steps = timings.get("steps", {})
+            # The set-up: a fresh environment, then the README's and workflow's install.
+            set_up = timings.get("venv", 0) + timings.get("install", 0)
+            set_ups.append(set_up)
+            shown = ", ".join(f"{name} {s:.1f} s" for name, s in steps.items())
+            write(
+                f"{cid}  clean install: venv {timings.get('venv', 0):.1f} s, {shown}; "
+                f"workflow {timings.get('workflow', 0):.1f} s; "
+                + "; ".join(install["notes"])
+            )
+        set_ups.sort()
+        write(
+            f"clean install set-up (venv and pip install), median of {len(set_ups)}: "
+            f"{set_ups[len(set_ups) // 2]:.1f} s, longest {set_ups[-1]:.1f} s"
+        )
+
+    def write_soak(self, write):
+        """Every test that failed in a soak run, by combination and test id."""
+        runs = sum(soak["runs"] for soak in self.soaked.values())
+        flakes = [
+            (cid, test, numbers)
+            for cid, soak in sorted(self.soaked.items())
+            for test, numbers in sorted(soak["flakes"].items())
+        ]
+        write(
+            f"soak: {len(flakes)} flaky tests in {runs} runs of the own suites of "
+            f"{len(self.soaked)} combinations, every core busy",
+            bold=True,
+            green=not flakes,
+            red=bool(flakes),
+        )
+        for cid, test, numbers in flakes:
+            write(
+                f"{cid}  {test}: failed in runs {', '.join(map(str, numbers))}",
+                red=True,
+            )
 
     def pytest_terminal_summary(self, terminalreporter):
         elapsed = time.perf_counter() - self.started
@@ -244,6 +283,10 @@ class StageMatrix:
         if self.fuzzed:
             counts = ", ".join(f"{e} {n}" for e, n in sorted(self.fuzzed.items()))
             write(f"fuzzed client frames per endpoint, all combinations: {counts}")
+        if self.installs:
+            self.write_installs(write)
+        if self.soaked:
+            self.write_soak(write)
         if self.measured:
             terminalreporter.section("measured live")
             for cid, name, value in sorted(self.measured, key=lambda m: m[:2]):
@@ -330,98 +373,6 @@ def baked(bake):
     return bake
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _pump_lines(stream, lines):
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
-
-
-def output_lines(stream):
-    """A queue of a process's output lines. A thread keeps draining the pipe after
-    start-up too, so the process never blocks on a full pipe."""
-    lines = queue.Queue()
-    threading.Thread(target=_pump_lines, args=(stream, lines), daemon=True).start()
-    return lines
-
-
-def wait_for_line(lines, wanted, timeout):
-    """Read queued output lines until one contains ``wanted``; return what was read.
-
-    Raises TimeoutError after ``timeout`` seconds, EOFError if the output ends first.
-    """
-    deadline = time.monotonic() + timeout
-    seen = []
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("".join(seen))
-        try:
-            line = lines.get(timeout=remaining)
-        except queue.Empty:
-            raise TimeoutError("".join(seen)) from None
-        if line is None:
-            raise EOFError("".join(seen))
-        seen.append(line)
-        if wanted in line:
-            return "".join(seen)
-
-
-class RedisServer:
-    """A private redis-server on a free loopback port, without persistence. It can be
-    stopped and started again on the same port (tests/test_faults.py does)."""
-
-    def __init__(self, directory):
-        self.executable = shutil.which("redis-server")
-        if self.executable is None:
-            pytest.fail(REDIS_INSTALL_HINT, pytrace=False)
-        self.directory = directory
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self):
-        """Start it; fail the test unless it is ready within REDIS_START_TIMEOUT."""
-        self.process = subprocess.Popen(
-            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        lines = output_lines(self.process.stdout)
-        try:
-            wait_for_line(lines, REDIS_READY_LINE, REDIS_START_TIMEOUT)
-        except TimeoutError as error:
-            self.stop()
-            pytest.fail(
-                f"redis-server on port {self.port} not ready within "
-                f"{REDIS_START_TIMEOUT} s; its output:\n{error}",
-                pytrace=False,
-            )
-        except EOFError as error:
-            code = self.process.wait(timeout=10)
-            pytest.fail(
-                f"redis-server on port {self.port} exited before it was ready "
-                f"(exit code {code}); its output:\n{error}",
-                pytrace=False,
-            )
-
-    def stop(self):
-        """Terminate, wait, kill: it is gone when this returns."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def redis(tmp_path_factory):
     """This worker's :class:`RedisServer`, started on first use, stopped at the end of
@@ -466,3 +417,44 @@ def certificate(tmp_path_factory):
         timeout=60,
     )
     return directory
+
+
+@pytest.fixture(scope="session")
+def wheelhouse():
+    """Where every clean install takes its packages from: kept between runs, filled from
+    the package index the first time a requirement is missing (see clean_install.py)."""
+    return Wheelhouse(REPO_ROOT / ".cache" / "wheelhouse")
+
+
+@pytest.fixture(scope="session")
+def clean_installs(wheelhouse):
+    """Install a combination once per worker; returns its :class:`CleanInstall`.
+
+    The installs live in memory (/dev/shm) where the machine has it: writing a virtual
+    environment there takes half the time it takes on a busy disk.
+    """
+    shared_memory = Path("/dev/shm")
+    root = Path(
+        tempfile.mkdtemp(
+            prefix="clean-installs-",
+            dir=shared_memory if os.access(shared_memory, os.W_OK) else None,
+        )
+    )
+    installs = {}
+
+    def install(bake):
+        if bake.id not in installs:
+            workdir = root / bake.id
+            workdir.mkdir()
+            installs[bake.id] = CleanInstall(bake, workdir, wheelhouse)
+        installs[bake.id].run_workflow()
+        return installs[bake.id]
+
+    yield install
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def clean_install(clean_installs, baked):
+    """This combination checked out, installed and tested by its own CI workflow."""
+    return clean_installs(baked)

@@ -22,20 +22,18 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cache
 from http.cookies import SimpleCookie
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.test_baked_projects import TOOL_TIMEOUT, flush_redis, project_env, tail
+from tests.test_baked_projects import TOOL_TIMEOUT, flush_redis, tail
 from tests.test_deployment import nginx_test_config, production_env, require
 
 # Bounds, not delays: generous, as a busy 2-core machine is slow to hash a password.
@@ -305,12 +303,15 @@ class Browser:
 class Deployment:
     """One baked project served by ``deploy/serve.sh`` behind nginx."""
 
-    def __init__(self, bake, workdir, certificate, redis_url=None):
+    def __init__(self, bake, install, workdir, certificate, redis_url=None):
         self.id = bake.id
         self.combination = bake.combination
         self.auth = bake.combination["auth"]
         self.redis_url = redis_url
-        self.source = bake.path
+        # The project as its CI checked it out, with the environment it installed.
+        self.source = install.checkout
+        self.python = install.python
+        self.base_env = dict(install.env)
         self.workdir = workdir
         self.project = workdir / "project"
         self.certificate = certificate
@@ -331,14 +332,16 @@ class Deployment:
 
     def environment(self):
         """The production environment of the README, nothing else; one secret key
-        for every process of the deployment."""
-        env = project_env(self.redis_url) | production_env(
+        for every process of the deployment. The clean install's Python comes first
+        on PATH (see tests/support/clean_install.py)."""
+        env = self.base_env | production_env(
             DJANGO_ALLOWED_HOSTS="localhost",
             DJANGO_CSRF_TRUSTED_ORIGINS=self.origin,
             DATABASE_URL=f"sqlite:///{self.workdir / 'db.sqlite3'}",
             HOST="127.0.0.1",
         )
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
         env["LIVE_PASSWORD"] = self.password
         return env
 
@@ -354,8 +357,14 @@ class Deployment:
         shutil.copytree(
             self.source,
             self.project,
+            # What running the workflow's steps left in the checkout.
             ignore=shutil.ignore_patterns(
-                "staticfiles", "db.sqlite3", "__pycache__", ".*_cache", ".venv"
+                ".git",
+                "staticfiles",
+                "db.sqlite3",
+                "__pycache__",
+                ".*_cache",
+                ".hypothesis",
             ),
         )
         if self.redis_url:
@@ -396,7 +405,7 @@ class Deployment:
     def manage(self, *args):
         """Run ``manage.py`` in the deployment's environment; fail unless it exits 0."""
         result = subprocess.run(
-            [sys.executable, "manage.py", *args],
+            [self.python, "manage.py", *args],
             cwd=self.project,
             env=self.env,
             capture_output=True,
@@ -642,7 +651,7 @@ class Deployments:
         self.running = {}
         self.failed = {}
 
-    def get(self, bake, redis_url=None):
+    def get(self, bake, install, redis_url=None):
         if bake.id in self.failed:
             raise DeploymentError(
                 f"the deployment of {bake.id} failed to start earlier:\n{self.failed[bake.id]}"
@@ -651,7 +660,7 @@ class Deployments:
             if self.keep_one:
                 self.stop_all()
             workdir = self.tmp_path_factory.mktemp(f"live-{bake.id}")
-            deployment = Deployment(bake, workdir, self.certificate, redis_url)
+            deployment = Deployment(bake, install, workdir, self.certificate, redis_url)
             try:
                 deployment.start()
             except Exception as error:
@@ -707,7 +716,8 @@ async def drain(ws, timeout=FRAME_TIMEOUT):
 
 
 @pytest.fixture(scope="session")
-def live_deployments(request, tmp_path_factory, certificate):
+def live_deployments(request, tmp_path_factory, certificate, clean_installs):
+    # clean_installs: the servers run from them, so they go after the servers stop.
     deployments = Deployments(
         tmp_path_factory,
         certificate,
@@ -718,14 +728,14 @@ def live_deployments(request, tmp_path_factory, certificate):
 
 
 @pytest.fixture
-def live(live_deployments, baked, request):
+def live(live_deployments, baked, clean_installs, request):
     """This combination's deployment, started by its first live test."""
     redis_url = None
     if baked.combination["channel_layer"] == "redis":
         # A database of its own: the servers outlive this test, and the baked suites
         # that run meanwhile on this worker use (and empty) database 0.
         redis_url = request.getfixturevalue("redis_server").removesuffix("/0") + "/1"
-    deployment = live_deployments.get(baked, redis_url)
+    deployment = live_deployments.get(baked, clean_installs(baked), redis_url)
     request.node.user_properties.append(("live_timings", deployment.timings))
     return Live(deployment, request.node)
 

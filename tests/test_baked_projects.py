@@ -17,10 +17,12 @@ import redis
 from django.template import defaulttags, loader_tags
 from django.templatetags import cache, i18n, l10n, static, tz
 
+from tests.support.options import COVERING
+from tests.support.processes import run, tail
+
 RUFF = Path(sys.executable).parent / "ruff"
 TOOL_TIMEOUT = 120
 OWN_TESTS_TIMEOUT = 900
-OUTPUT_TAIL_LINES = 60
 
 # Options whose files exist once per choice in the template, as "<stem>_<choice>.<ext>".
 VARIANT_OPTIONS = ("consumers", "auth")
@@ -54,10 +56,6 @@ def project_env(redis_url=None):
     if redis_url:
         env["REDIS_URL"] = redis_url
     return env
-
-
-def tail(text, lines=OUTPUT_TAIL_LINES):
-    return "\n".join(text.strip().splitlines()[-lines:])
 
 
 def run_in(project, *command, timeout=TOOL_TIMEOUT, redis_url=None):
@@ -254,28 +252,51 @@ def flush_redis(url):
 
 
 @pytest.mark.stage("own tests")
-def test_own_test_suite(baked, request, record_property):
-    """The baked project's own suite, with its fuzz tests at full strength."""
-    redis_url = None
-    if baked.combination["channel_layer"] == "redis":
-        redis_url = request.getfixturevalue("redis_server")
-        flush_redis(redis_url)  # no groups or messages left by another combination
-    code, output = run_in(
-        baked.path,
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "--hypothesis-profile=fuzz",
-        "--hypothesis-show-statistics",
-        timeout=OWN_TESTS_TIMEOUT,
-        redis_url=redis_url,
+def test_own_workflow_passes_in_a_clean_install(clean_install, record_property):
+    """The baked CI workflow, every step in order, in a fresh clone of the project with
+    a fresh virtual environment filled from its own requirement files (see
+    tests/support/clean_install.py): install, lint, Django checks and its own tests."""
+    record_property(
+        "clean_install",
+        {"notes": clean_install.notes, "timings": clean_install.timings},
     )
-    assert code == 0, f"{baked.id}: its own tests failed; output tail:\n{tail(output)}"
-    fuzzed = fuzzed_frames(output)
-    assert set(fuzzed) == FUZZED_ENDPOINTS, f"{baked.id}: fuzz tests ran: {fuzzed}"
-    assert min(fuzzed.values()) >= MIN_FUZZED_FRAMES, f"{baked.id}: too few: {fuzzed}"
+    failure = clean_install.failure()
+    if failure:
+        pytest.fail(failure, pytrace=False)
+    steps = [step for step in clean_install.job["steps"] if "run" in step]
+    assert len(clean_install.results) == len(steps)
+
+
+@pytest.mark.stage("fuzz")
+@pytest.mark.combinations(*COVERING)
+def test_fuzz_tests_at_full_strength(clean_install, request, record_property):
+    """The baked fuzz tests with thousands of frames per endpoint, in the clean install."""
+    extra = {}
+    if clean_install.bake.combination["channel_layer"] == "redis":
+        extra["REDIS_URL"] = request.getfixturevalue("redis_server")
+        flush_redis(extra["REDIS_URL"])  # no groups or messages of another combination
+    result = run(
+        [
+            clean_install.python,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_fuzz.py",
+        ]
+        + ["--hypothesis-profile=fuzz", "--hypothesis-show-statistics"],
+        cwd=clean_install.checkout,
+        env=clean_install.step_environment_for(**extra),
+        timeout=OWN_TESTS_TIMEOUT,
+        check=False,
+    )
+    bake_id = clean_install.bake.id
+    assert result.returncode == 0, (
+        f"{bake_id}: fuzz tests failed:\n{tail(result.output)}"
+    )
+    fuzzed = fuzzed_frames(result.output)
+    assert set(fuzzed) == FUZZED_ENDPOINTS, f"{bake_id}: fuzz tests ran: {fuzzed}"
+    assert min(fuzzed.values()) >= MIN_FUZZED_FRAMES, f"{bake_id}: too few: {fuzzed}"
     record_property("fuzzed_frames", fuzzed)
 
 

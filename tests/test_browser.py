@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import COVERING
+from tests.support.options import COVERING
 from tests.test_live import join, room_name
 
 try:

@@ -27,8 +27,8 @@ import pytest
 import redis
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from tests.conftest import COVERING
 from tests.live import DeploymentError, healthy, receive, send
+from tests.support.options import COVERING
 from tests.test_live import HEALTHY, join, room_name
 
 RECONNECT_TIMEOUT = 60  # seconds for a client to get back after a server died

@@ -9,7 +9,10 @@ import sys
 
 import pytest
 
+from tests.support.options import COOKIECUTTER_JSON
+
 BAKE_TIMEOUT = 120
+PYTHON_VERSION = COOKIECUTTER_JSON["_python_version"]
 
 REJECTED_SLUGS = [
     "my-project",  # not an identifier
@@ -50,7 +53,7 @@ def run_cookiecutter(template_dir, cookiecutter_config, tmp_path):
     output_dir = tmp_path / "out"
     output_dir.mkdir()
 
-    def run(**answers):
+    def run(env=None, **answers):
         command = [
             sys.executable,
             "-m",
@@ -64,7 +67,12 @@ def run_cookiecutter(template_dir, cookiecutter_config, tmp_path):
             *(f"{key}={value}" for key, value in answers.items()),
         ]
         completed = subprocess.run(
-            command, check=False, capture_output=True, text=True, timeout=BAKE_TIMEOUT
+            command,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=BAKE_TIMEOUT,
+            env=env,
         )
         return completed, output_dir
 
@@ -132,3 +140,36 @@ def test_each_bake_gets_its_own_secret_key(run_cookiecutter):
     keys = [secret_key(output_dir / name) for name in ("first_chat", "second_chat")]
     assert all(keys), f"empty DJANGO_SECRET_KEY in {keys}"
     assert keys[0] != keys[1], "two bakes got the same DJANGO_SECRET_KEY"
+
+
+def fake_pythons(directory, **versions):
+    """A PATH of programs named like Pythons that only tell their ``--version``."""
+    directory.mkdir()
+    for name, version in versions.items():
+        program = directory / name.replace("_", ".")
+        program.write_text(f'#!/bin/sh\necho "Python {version}"\n')
+        program.chmod(0o755)
+    return {"PATH": str(directory)}
+
+
+def test_next_steps_use_a_python_that_is_new_enough(run_cookiecutter, tmp_path):
+    path = fake_pythons(tmp_path / "bin", python3="3.11.2", python3_13="3.13.1")
+    completed, _ = run_cookiecutter(env=path)
+    assert completed.returncode == 0, completed.stderr
+    assert (
+        f"python3 is Python 3.11.2; the project needs {PYTHON_VERSION}"
+        in completed.stdout
+    )
+    assert "    python3.13 -m venv .venv" in completed.stdout
+
+
+def test_next_steps_say_how_to_install_python_when_none_is_new_enough(
+    run_cookiecutter, tmp_path
+):
+    path = fake_pythons(tmp_path / "bin", python3="3.11.2")
+    completed, _ = run_cookiecutter(env=path)
+    assert completed.returncode == 0, completed.stderr
+    said = " ".join(completed.stdout.split())
+    assert f"The project needs Python {PYTHON_VERSION} or newer" in said
+    assert f"pyenv install {PYTHON_VERSION}" in said
+    assert f"    python{PYTHON_VERSION} -m venv .venv" in completed.stdout

@@ -8,20 +8,14 @@ it through ``DATABASE_URL``.
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import (
-    COMBINATIONS,
-    combination_id,
-    free_port,
-    output_lines,
-    wait_for_line,
-)
-from tests.test_baked_projects import OWN_TESTS_TIMEOUT, project_env, tail
+from tests.support.options import COMBINATIONS, combination_id
+from tests.support.processes import free_port, output_lines, run, tail, wait_for_line
+from tests.test_baked_projects import OWN_TESTS_TIMEOUT
 from tests.test_baked_projects import flush_redis as empty_redis
 
 INSTALL_HINT = (
@@ -96,23 +90,22 @@ def one_per_layer():
 
 @pytest.mark.parametrize("layer_combination", one_per_layer())
 def test_own_suite_passes_on_postgresql(
-    layer_combination, bakery, postgres_url, request
+    layer_combination, bakery, clean_installs, postgres_url, request
 ):
+    """The project's own tests, in its clean install, with DATABASE_URL set."""
     baked = bakery(layer_combination)
     assert baked.path is not None, f"{baked.id} did not bake"
-    redis_url = None
+    install = clean_installs(baked)
+    env = {"DATABASE_URL": postgres_url}
     if layer_combination["channel_layer"] == "redis":
-        redis_url = request.getfixturevalue("redis_server")
-        empty_redis(redis_url)
-    env = project_env(redis_url) | {"DATABASE_URL": postgres_url}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=baked.path,
-        env=env,
-        capture_output=True,
-        text=True,
+        env["REDIS_URL"] = request.getfixturevalue("redis_server")
+        empty_redis(env["REDIS_URL"])
+    result = run(
+        [install.python, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=install.checkout,
+        env=install.step_environment_for(**env),
         timeout=OWN_TESTS_TIMEOUT,
         check=False,
     )
-    assert result.returncode == 0, tail(result.stdout + result.stderr)
+    assert result.returncode == 0, tail(result.output)
     assert "passed" in result.stdout

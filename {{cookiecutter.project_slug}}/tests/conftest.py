@@ -124,6 +124,64 @@ async def connect():
         await communicator.disconnect()
 
 
+async def join(connect, user, room="lobby", query=""):
+    """Connect ``user`` to a chat room; return the socket, its welcome and its history,
+    the two frames that the protocol sends first and in this order."""
+    socket = await connect(f"/ws/chat/{room}/{query}", user)
+    welcome = await socket.receive_json_from()
+    assert welcome["type"] == "welcome", welcome
+    history = await socket.receive_json_from()
+    assert history["type"] == "history", history
+    return socket, welcome, history
+
+
+# Frames the protocol lets arrive between any two others: who came or went, who types.
+INTERLEAVING = frozenset({"presence", "typing"})
+
+
+async def wait_for_frames(communicator, *expected):
+    """Receive until every frame of ``expected`` came, in whatever order; return them in
+    the order of ``expected``.
+
+    Each expected frame is a dict of the keys and values it must have. A frame that
+    matches none of them is passed over when its type may interleave (INTERLEAVING);
+    anything else fails the test: it is a frame this test did not expect.
+    """
+    found = [None] * len(expected)
+    passed_over = []
+    while None in found:
+        try:
+            frame = await communicator.receive_json_from()
+        except TimeoutError:
+            missing = [e for e, f in zip(expected, found, strict=True) if f is None]
+            raise AssertionError(
+                f"no frame {missing} within {RECEIVE_TIMEOUT} s; passed over {passed_over}"
+            ) from None
+        for index, wanted in enumerate(expected):
+            if found[index] is None and wanted.items() <= frame.items():
+                found[index] = frame
+                break
+        else:
+            assert frame.get("type") in INTERLEAVING, f"waiting for {expected}, got {frame}"
+            passed_over.append(frame)
+    return found
+
+
+async def wait_for_frame(communicator, **expected):
+    """The first frame with ``expected``'s keys and values (see :func:`wait_for_frames`)."""
+    [frame] = await wait_for_frames(communicator, expected)
+    return frame
+
+
+async def quiet(communicator):
+    """True when nothing but presence frames arrives for a moment (typing counts: the
+    tests that check for quiet are the ones where nobody else types)."""
+    while not await communicator.receive_nothing():
+        if (await communicator.receive_json_from()).get("type") != "presence":
+            return False
+    return True
+
+
 async def assert_closed_with(communicator, code):
     """The server closes the connection with ``code`` and sends no data frame first."""
     output = await communicator.receive_output()

@@ -9,32 +9,9 @@ from channels.db import database_sync_to_async
 from {{ cookiecutter.project_slug }}.chat import services
 from {{ cookiecutter.project_slug }}.chat.models import Message, Room
 
-from tests.conftest import assert_closed_with
+from tests.conftest import assert_closed_with, join, quiet, wait_for_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def next_frame(socket):
-    """The next frame that is not a presence event (test_presence.py covers those)."""
-    while (frame := await socket.receive_json_from())["type"] == "presence":
-        pass
-    return frame
-
-
-async def quiet(socket):
-    """True when nothing but presence events arrives within a short timeout."""
-    while not await socket.receive_nothing():
-        if (await socket.receive_json_from())["type"] != "presence":
-            return False
-    return True
-
-
-async def join(connect, user, room="lobby", query=""):
-    """Connect ``user`` to ``room``; return the socket, its welcome and its history."""
-    socket = await connect(f"/ws/chat/{room}/{query}", user)
-    welcome = await socket.receive_json_from()
-    history = await socket.receive_json_from()
-    return socket, welcome, history
 
 
 @database_sync_to_async
@@ -65,7 +42,7 @@ async def test_a_message_is_stored_then_sent_to_everyone_in_the_room(connect, al
     bob_socket, *_ = await join(connect, bob)
     await alice_socket.send_json_to({"type": "message", "text": "hi all", "client_id": "c-1"})
     for socket in (alice_socket, bob_socket):
-        frame = await next_frame(socket)
+        frame = await wait_for_frame(socket, type="message")
         assert frame == {
             "type": "message",
             "id": frame["id"],
@@ -83,14 +60,14 @@ async def test_a_message_is_stored_then_sent_to_everyone_in_the_room(connect, al
 async def test_the_sender_name_comes_from_the_server_never_the_client(connect, alice):
     socket, *_ = await join(connect, alice)
     await socket.send_json_to({"type": "message", "text": "hi", "user": "mallory"})
-    assert (await next_frame(socket))["user"] == "alice"
+    assert (await wait_for_frame(socket, type="message"))["user"] == "alice"
 
 
 async def test_rooms_are_isolated(connect, alice, bob):
     alice_socket, *_ = await join(connect, alice, "lobby")
     bob_socket, *_ = await join(connect, bob, "elsewhere")
     await alice_socket.send_json_to({"type": "message", "text": "lobby only"})
-    assert (await next_frame(alice_socket))["text"] == "lobby only"
+    assert (await wait_for_frame(alice_socket, type="message"))["text"] == "lobby only"
     assert await quiet(bob_socket)
 
 
@@ -128,25 +105,25 @@ async def test_typing_reaches_the_others_but_not_the_typist(connect, alice, bob)
     alice_socket, *_ = await join(connect, alice)
     bob_socket, *_ = await join(connect, bob)
     await alice_socket.send_json_to({"type": "typing"})
-    assert await next_frame(bob_socket) == {"type": "typing", "user": "alice"}
+    assert await wait_for_frame(bob_socket, type="typing") == {"type": "typing", "user": "alice"}
     assert await quiet(alice_socket)
 
 
 async def test_ping_gets_pong(connect, alice):
     socket, *_ = await join(connect, alice)
     await socket.send_json_to({"type": "ping"})
-    assert await next_frame(socket) == {"type": "pong"}
+    assert await wait_for_frame(socket, type="pong") == {"type": "pong"}
 
 
 async def test_history_pages_backwards_with_before_and_limit(connect, alice):
     ids = await post("lobby", alice, 10)
     socket, *_ = await join(connect, alice)
     await socket.send_json_to({"type": "history", "before": ids[5], "limit": 3})
-    page = await next_frame(socket)
+    page = await wait_for_frame(socket, type="history")
     assert [m["id"] for m in page["messages"]] == ids[2:5]
     assert page["truncated"] is True
     await socket.send_json_to({"type": "history", "before": ids[2]})
-    page = await next_frame(socket)
+    page = await wait_for_frame(socket, type="history")
     assert [m["id"] for m in page["messages"]] == ids[:2]
     assert page["truncated"] is False
 
@@ -158,10 +135,10 @@ async def test_a_resent_client_id_is_stored_once_and_acknowledged_to_the_sender_
     bob_socket, *_ = await join(connect, bob)
     frame = {"type": "message", "text": "once", "client_id": "retry-me"}
     await alice_socket.send_json_to(frame)
-    first = await next_frame(alice_socket)
-    assert (await next_frame(bob_socket))["id"] == first["id"]
+    first = await wait_for_frame(alice_socket, type="message")
+    assert (await wait_for_frame(bob_socket, type="message"))["id"] == first["id"]
     await alice_socket.send_json_to(frame)
-    assert await next_frame(alice_socket) == first
+    assert await wait_for_frame(alice_socket, type="message") == first
     assert await quiet(bob_socket)
     assert await Message.objects.filter(client_id="retry-me").acount() == 1
 
@@ -192,24 +169,24 @@ async def test_a_bad_frame_gets_an_error_stores_nothing_and_the_connection_stays
 ):
     socket, *_ = await join(connect, alice)
     await socket.send_to(text_data=frame)
-    error = await next_frame(socket)
-    assert (error["type"], error["code"]) == ("error", code)
+    error = await wait_for_frame(socket, type="error")
+    assert error["code"] == code
     assert await Message.objects.acount() == 0
     await socket.send_json_to({"type": "ping"})
-    assert await next_frame(socket) == {"type": "pong"}
+    assert await wait_for_frame(socket, type="pong") == {"type": "pong"}
 
 
 async def test_a_binary_frame_is_invalid_json(connect, alice):
     socket, *_ = await join(connect, alice)
     await socket.send_to(bytes_data=b"\x00\x01")
-    assert (await next_frame(socket))["code"] == "invalid_json"
+    assert (await wait_for_frame(socket, type="error"))["code"] == "invalid_json"
 
 
 async def test_a_message_of_exactly_2000_characters_is_accepted(connect, alice):
     socket, *_ = await join(connect, alice)
     frame = {"type": "message", "text": "é" * 2000}
     await socket.send_to(text_data=json.dumps(frame, ensure_ascii=False))
-    assert len((await next_frame(socket))["text"]) == 2000
+    assert len((await wait_for_frame(socket, type="message"))["text"]) == 2000
 
 
 async def test_connecting_opens_a_public_room(connect, alice):

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from {{ cookiecutter.project_slug }}.chat.models import Message, Room
 
-from tests.test_chat import join, next_frame
+from tests.conftest import join, wait_for_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def test_broadcast_stores_a_system_message_and_sends_it_to_the_room(connect, alice):
     socket, *_ = await join(connect, alice)
     await sync_to_async(call_command)("broadcast", "lobby", "maintenance at noon")
-    frame = await next_frame(socket)
-    assert (frame["type"], frame["user"], frame["text"]) == ("message", None, "maintenance at noon")
+    frame = await wait_for_frame(socket, type="message")
+    assert (frame["user"], frame["text"]) == (None, "maintenance at noon")
     assert (await Message.objects.aget(id=frame["id"])).user_id is None
 
 

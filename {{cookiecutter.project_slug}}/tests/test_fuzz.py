@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from {{ cookiecutter.project_slug }}.chat.models import Message
 from {{ cookiecutter.project_slug }}.notifications.models import Notification
 
+from tests.conftest import join, wait_for_frame
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ERROR_CODES = {"invalid_json", "invalid_message", "unknown_type", "too_large"}
@@ -137,9 +139,8 @@ async def echo_socket(connect, unlimited):
 
 @pytest.fixture
 async def chat_socket(connect, alice, unlimited):
-    socket = await connect("/ws/chat/lobby/", alice)
-    for _ in range(3):  # welcome, history, alice's join
-        await socket.receive_json_from()
+    socket, *_ = await join(connect, alice)
+    await wait_for_frame(socket, type="presence", event="join", user="alice")
     return socket
 
 

@@ -12,7 +12,7 @@ from {{ cookiecutter.project_slug }}.notifications.services import send_notifica
 from {{ cookiecutter.project_slug }}.realtime.protocol import group_event
 
 from tests.clients import authenticate_http
-from tests.conftest import assert_closed_with
+from tests.conftest import assert_closed_with, wait_for_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/api/notifications/"
@@ -47,7 +47,7 @@ async def test_a_notification_is_stored_then_pushed_to_every_connection_of_its_u
     bob_socket, _ = await subscribe(connect, bob)
     [note_id] = await notify(alice, 1)
     for tab in tabs:
-        frame = await tab.receive_json_from()
+        frame = await wait_for_frame(tab, type="notification")
         assert frame == {
             "type": "notification",
             "id": note_id,
@@ -79,16 +79,16 @@ async def test_since_returns_at_most_the_limit(connect, alice, settings):
 async def test_ping_is_the_only_client_frame(connect, alice):
     socket, _ = await subscribe(connect, alice)
     await socket.send_json_to({"type": "ping"})
-    assert await socket.receive_json_from() == {"type": "pong"}
+    await wait_for_frame(socket, type="pong")
     await socket.send_json_to({"type": "message", "text": "no"})
-    assert (await socket.receive_json_from())["code"] == "unknown_type"
+    await wait_for_frame(socket, type="error", code="unknown_type")
 
 
 async def test_any_code_can_notify_through_the_channel_layer(connect, alice):
     socket, _ = await subscribe(connect, alice)
     frame = {"type": "notification", "id": 0, "text": "raw", "data": {}, "ts": "now"}
     await get_channel_layer().group_send(notifications.group_name(alice.pk), group_event(frame))
-    assert await socket.receive_json_from() == frame
+    assert await wait_for_frame(socket, type="notification") == frame
 
 
 @pytest.fixture

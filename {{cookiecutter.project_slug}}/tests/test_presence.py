@@ -8,7 +8,7 @@ import pytest
 from {{ cookiecutter.project_slug }}.chat.consumers import ChatConsumer
 from {{ cookiecutter.project_slug }}.realtime import presence
 
-from tests.conftest import RECEIVE_TIMEOUT
+from tests.conftest import RECEIVE_TIMEOUT, join, wait_for_frame, wait_for_frames
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,9 +32,7 @@ def clock(monkeypatch):
 
 async def enter(connect, user, room="lobby"):
     """Connect ``user``; return the socket and the members its welcome listed."""
-    socket = await connect(f"/ws/chat/{room}/", user)
-    welcome = await socket.receive_json_from()
-    assert (await socket.receive_json_from())["type"] == "history"
+    socket, welcome, _ = await join(connect, user, room)
     return socket, welcome["members"]
 
 
@@ -45,17 +43,17 @@ def presence_frame(event, user, members):
 async def test_a_first_connection_is_announced_to_the_room_and_to_itself(connect, alice, bob):
     alice_socket, members = await enter(connect, alice)
     assert members == ["alice"]
-    assert await alice_socket.receive_json_from() == presence_frame("join", "alice", ["alice"])
+    await wait_for_frame(alice_socket, **presence_frame("join", "alice", ["alice"]))
     bob_socket, members = await enter(connect, bob)
     assert members == ["alice", "bob"]
     joined = presence_frame("join", "bob", ["alice", "bob"])
-    assert await alice_socket.receive_json_from() == joined
-    assert await bob_socket.receive_json_from() == joined
+    await wait_for_frame(alice_socket, **joined)
+    await wait_for_frame(bob_socket, **joined)
 
 
 async def test_a_user_with_several_tabs_is_one_member(connect, alice, bob):
     alice_socket, _ = await enter(connect, alice)
-    await alice_socket.receive_json_from()
+    await wait_for_frame(alice_socket, **presence_frame("join", "alice", ["alice"]))
     second_tab, members = await enter(connect, alice)
     assert members == ["alice"]
     assert await alice_socket.receive_nothing()
@@ -66,32 +64,31 @@ async def test_leave_is_announced_when_the_last_tab_closes(connect, alice, bob):
     alice_socket, _ = await enter(connect, alice)
     bob_tab_1, _ = await enter(connect, bob)
     bob_tab_2, _ = await enter(connect, bob)
-    await alice_socket.receive_json_from()  # alice joined
-    await alice_socket.receive_json_from()  # bob joined
+    await wait_for_frames(
+        alice_socket,
+        presence_frame("join", "alice", ["alice"]),
+        presence_frame("join", "bob", ["alice", "bob"]),
+    )
     await bob_tab_1.disconnect()
     assert await alice_socket.receive_nothing()
     await bob_tab_2.disconnect()
-    assert await alice_socket.receive_json_from() == presence_frame("leave", "bob", ["alice"])
+    await wait_for_frame(alice_socket, **presence_frame("leave", "bob", ["alice"]))
 
 
 async def test_a_connection_silent_for_the_ttl_drops_out(connect, alice, bob, clock, settings):
     alice_socket, _ = await enter(connect, alice)
     bob_socket, _ = await enter(connect, bob)  # then bob falls silent, without a disconnect
-    for _ in range(2):
-        await alice_socket.receive_json_from()
+    await wait_for_frame(alice_socket, **presence_frame("join", "bob", ["alice", "bob"]))
     clock.now += settings.PRESENCE_TTL / 2
     await alice_socket.send_json_to({"type": "ping"})
-    assert await alice_socket.receive_json_from() == {"type": "pong"}
+    await wait_for_frame(alice_socket, type="pong")
     clock.now += settings.PRESENCE_TTL / 2 + 1
     await alice_socket.send_json_to({"type": "ping"})
     # The pong comes straight back, the leave through the room's group: either first.
-    frames = [await alice_socket.receive_json_from() for _ in range(2)]
-    assert presence_frame("leave", "bob", ["alice"]) in frames
-    assert {"type": "pong"} in frames
+    await wait_for_frames(alice_socket, presence_frame("leave", "bob", ["alice"]), {"type": "pong"})
     # Any frame brings bob back: presence heals both ways.
     await bob_socket.send_json_to({"type": "typing"})
-    rejoined = presence_frame("join", "bob", ["alice", "bob"])
-    assert await alice_socket.receive_json_from() == rejoined
+    await wait_for_frame(alice_socket, **presence_frame("join", "bob", ["alice", "bob"]))
 
 
 async def test_a_vanished_connection_is_not_listed_to_newcomers(connect, alice, clock, settings):
@@ -99,9 +96,11 @@ async def test_a_vanished_connection_is_not_listed_to_newcomers(connect, alice, 
     clock.now += settings.PRESENCE_TTL + 1
     alice_socket, members = await enter(connect, alice)
     assert members == ["alice"]
-    frames = [await alice_socket.receive_json_from() for _ in range(2)]
-    assert presence_frame("leave", "ghost", ["alice"]) in frames
-    assert presence_frame("join", "alice", ["alice"]) in frames
+    await wait_for_frames(
+        alice_socket,
+        presence_frame("leave", "ghost", ["alice"]),
+        presence_frame("join", "alice", ["alice"]),
+    )
 
 
 async def test_a_frame_that_crosses_a_disconnect_does_not_keep_the_user_here(connect, alice, bob):
@@ -135,8 +134,9 @@ async def test_a_frame_that_crosses_a_disconnect_does_not_keep_the_user_here(con
     gone.set()  # alice's client is gone; bob's join crosses her disconnect
     bob_socket, members = await enter(connect, bob)
     assert members == ["alice", "bob"]
-    assert await bob_socket.receive_json_from() == presence_frame("join", "bob", members)
+    # alice's own join may still reach bob: it is on its way through the room's group.
+    await wait_for_frame(bob_socket, **presence_frame("join", "bob", members))
     await incoming.put({"type": "websocket.disconnect", "code": 1006})
     async with asyncio.timeout(RECEIVE_TIMEOUT):
         await running
-    assert await bob_socket.receive_json_from() == presence_frame("leave", "alice", ["bob"])
+    await wait_for_frame(bob_socket, **presence_frame("leave", "alice", ["bob"]))

@@ -16,6 +16,8 @@ from django.conf import settings
 
 from {{ cookiecutter.project_slug }}.realtime import presence
 
+from tests.conftest import join, wait_for_frame, wait_for_frames
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -36,29 +38,24 @@ def new_process():
 
 async def test_two_processes_share_messages_and_presence(connect, alice, bob, new_process):
     first = new_process()
-    alice_socket = await connect("/ws/chat/lobby/", alice)
+    alice_socket, *_ = await join(connect, alice)
     second = new_process()
     assert first is not second
-    bob_socket = await connect("/ws/chat/lobby/", bob)
-    bob_welcome = await bob_socket.receive_json_from()
+    bob_socket, bob_welcome, _ = await join(connect, bob)
     assert bob_welcome["members"] == ["alice", "bob"]
-    frames = [await alice_socket.receive_json_from() for _ in range(4)]
-    assert frames[-1] == {
-        "type": "presence",
-        "event": "join",
-        "user": "bob",
-        "members": ["alice", "bob"],
-    }
-    await bob_socket.receive_json_from()  # history
-    await bob_socket.receive_json_from()  # bob's own join
+    # Each process announces its own user's join: they reach alice in either order.
+    bob_joined = {"type": "presence", "event": "join", "user": "bob", "members": ["alice", "bob"]}
+    alice_joined = {"type": "presence", "event": "join", "user": "alice", "members": ["alice"]}
+    await wait_for_frames(alice_socket, alice_joined, bob_joined)
+    await wait_for_frame(bob_socket, **bob_joined)
     await bob_socket.send_json_to({"type": "message", "text": "across processes"})
-    assert (await alice_socket.receive_json_from())["text"] == "across processes"
-    assert (await bob_socket.receive_json_from())["text"] == "across processes"
+    for socket in (alice_socket, bob_socket):
+        await wait_for_frame(socket, type="message", text="across processes")
 
 
 async def test_presence_lives_in_redis_not_in_process_memory(connect, alice):
-    socket = await connect("/ws/chat/lobby/", alice)
-    assert (await socket.receive_json_from())["members"] == ["alice"]
+    _, welcome, _ = await join(connect, alice)
+    assert welcome["members"] == ["alice"]
     members = await presence.client().zrange(f"{presence.KEY_PREFIX}lobby", 0, -1)
     assert [json.loads(member)[0] for member in members] == ["alice"]
 

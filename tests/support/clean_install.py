@@ -1,0 +1,329 @@
+"""A baked project installed and tested as its user's CI would: its own workflow, run here.
+
+The baked ``.github/workflows/ci.yml`` runs step by step, as GitHub Actions would run it:
+
+- ``actions/checkout``: the project is committed to a fresh git repository and cloned, so
+  that what git ignores (``.env`` with its secret key, ``db.sqlite3``) is not there;
+- ``actions/setup-python``: a fresh virtual environment made with the Python version the
+  workflow names, its ``bin`` first on ``PATH``; nothing of the template's environment is
+  on ``PATH`` or in the environment;
+- every ``run:`` step, in order, with bash as GitHub runs it
+  (``bash --noprofile --norc -eo pipefail``), in the checkout, with the job's ``env`` and
+  the step's own;
+- a ``services:`` Redis is a real ``redis-server``, on the port that the workflow
+  publishes, or on a free one when that port is busy: then the job's environment points
+  there instead, and the run says so in its notes.
+
+Downloads are shared between combinations: ``pip install`` runs as written, with
+``PIP_NO_INDEX`` and ``PIP_FIND_LINKS`` pointing at a wheelhouse. The wheelhouse is filled
+from the package index with the project's own requirement files whenever it lacks one of
+their packages, under a lock that every xdist worker shares.
+"""
+
+import fcntl
+import os
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.processes import path_without, port_is_free, run, tail
+from tests.support.redis_server import RedisServer
+
+STEP_TIMEOUT = 900  # seconds: the test suite is the longest step
+DOWNLOAD_TIMEOUT = 900  # seconds to fill the wheelhouse from the index
+# What a step's environment starts from: the machine's, not the template's test run.
+INHERITED = ("HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "SHELL")
+# GitHub's default shell for run: steps on Linux.
+BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c")
+GIT_IDENTITY = (
+    "-c",
+    "user.name=Template Tests",
+    "-c",
+    "user.email=tests@example.invalid",
+)
+
+
+def python_install_hint(version):
+    return (
+        f"Python {version}, the version that the baked workflow and README name, is not "
+        f"installed: `apt-get install python{version}` where Debian has it, "
+        f"`pyenv install {version}`, or https://www.python.org/downloads/."
+    )
+
+
+def find_python(version):
+    """An interpreter of ``version`` ("3.12"): this one, one on PATH, or pyenv's."""
+    candidates = (
+        [sys.executable]
+        if f"{sys.version_info[0]}.{sys.version_info[1]}" == version
+        else []
+    )
+    candidates += [shutil.which(f"python{version}")]
+    candidates += sorted(
+        str(path)
+        for path in Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}")
+    )
+    for candidate in filter(None, candidates):
+        probe = run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            check=False,
+            timeout=30,
+        )
+        # A pyenv shim exits non-zero when that version is not selected.
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    pytest.fail(python_install_hint(version), pytrace=False)
+
+
+@contextmanager
+def file_lock(path):
+    """An exclusive lock on ``path`` between processes (xdist workers included)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class Wheelhouse:
+    """A folder of wheels that every clean install takes its packages from."""
+
+    path: Path
+
+    @property
+    def lock(self):
+        return self.path.with_suffix(".lock")
+
+    def environment(self):
+        """What turns a plain ``pip install`` into an install from this folder only."""
+        return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(self.path)}
+
+    def fill(self, pip, requirements, env):
+        """Make sure every package of ``requirements`` (files) is here: download what is
+        missing, with ``pip`` (of the Python that will install them)."""
+        files = [arg for path in requirements for arg in ("-r", path)]
+        with file_lock(self.lock):
+            self.path.mkdir(parents=True, exist_ok=True)
+            offline = env | self.environment()
+            present = run(
+                [pip, "download", "--quiet", "--dest", self.path, *files],
+                env=offline,
+                timeout=DOWNLOAD_TIMEOUT,
+                check=False,
+            )
+            if present.returncode == 0:
+                return False
+            # pip wheel, not download: a package published without a wheel for this
+            # Python is built once here, not in every install.
+            run(
+                [pip, "wheel", "--quiet", "--wheel-dir", self.path, *files],
+                env=env | {"PIP_FIND_LINKS": str(self.path)},
+                timeout=DOWNLOAD_TIMEOUT,
+                what="filling the wheelhouse from the package index",
+            )
+            return True
+
+
+@dataclass
+class StepResult:
+    name: str
+    command: str
+    returncode: int
+    output: str
+    seconds: float
+
+    @property
+    def passed(self):
+        return self.returncode == 0
+
+
+@dataclass
+class CleanInstall:
+    """One baked project, checked out and installed as its CI workflow says, once."""
+
+    bake: object
+    workdir: Path
+    wheelhouse: Wheelhouse
+    notes: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    results: list = None
+    services: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.workflow = yaml.safe_load(
+            (self.bake.path / ".github" / "workflows" / "ci.yml").read_text()
+        )
+        jobs = self.workflow["jobs"]
+        if len(jobs) != 1:
+            pytest.fail(
+                f"{self.bake.id}: ci.yml has jobs {sorted(jobs)}, not one",
+                pytrace=False,
+            )
+        [(self.job_name, self.job)] = jobs.items()
+        self.checkout = self.workdir / "checkout"
+        self.venv = self.workdir / "python"
+        self.env = None
+
+    # -- what the workflow's actions do
+
+    @property
+    def python_version(self):
+        for step in self.job["steps"]:
+            if step.get("uses", "").startswith("actions/setup-python@"):
+                return str(step["with"]["python-version"])
+        pytest.fail(f"{self.bake.id}: ci.yml sets up no Python", pytrace=False)
+
+    @property
+    def python(self):
+        return self.venv / "bin" / "python"
+
+    def check_out(self):
+        """actions/checkout: what a fresh clone of the user's repository holds."""
+        repository = self.workdir / "repository"
+        shutil.copytree(self.bake.path, repository, symlinks=True)
+        git = shutil.which("git")
+        if git is None:
+            pytest.fail("git is not installed: `apt-get install git`", pytrace=False)
+        for command in (
+            ["init", "--quiet", "--initial-branch=main"],
+            ["add", "--all"],
+            [*GIT_IDENTITY, "commit", "--quiet", "--message", "Baked"],
+        ):
+            run([git, *command], cwd=repository)
+        run([git, "clone", "--quiet", repository, self.checkout])
+
+    def set_up_python(self):
+        """actions/setup-python, as a fresh virtual environment of that version."""
+        started = time.monotonic()
+        python = find_python(self.python_version)
+        run([python, "-m", "venv", self.venv], what=f"{python} -m venv")
+        version = run([self.python, "--version"]).output.strip()
+        self.notes.append(f"{version} from {python}")
+        self.timings["venv"] = round(time.monotonic() - started, 1)
+
+    def start_services(self):
+        """services: a real server for each container the job declares."""
+        replaced = {}
+        for name, service in self.job.get("services", {}).items():
+            image = service.get("image", "")
+            if not image.startswith("redis:"):
+                pytest.fail(f"{self.bake.id}: no stand-in for service {name} ({image})")
+            declared = int(str(service["ports"][0]).split(":")[0])
+            with file_lock(self.wheelhouse.path.parent / f"port-{declared}.lock"):
+                port = declared if port_is_free(declared) else None
+                server = RedisServer(self.workdir / f"service-{name}", port)
+                server.directory.mkdir()
+                self.services.append(server.start())
+            if server.port != declared:
+                replaced[f":{declared}"] = f":{server.port}"
+                self.notes.append(
+                    f"services.{name}: port {declared} was busy; redis-server ran on "
+                    f"{server.port} and the job's environment points there"
+                )
+            else:
+                self.notes.append(f"services.{name}: redis-server on port {declared}")
+        return replaced
+
+    def base_environment(self):
+        """The runner's environment: the machine's basics, the new Python first on PATH."""
+        env = {name: os.environ[name] for name in INHERITED if name in os.environ}
+        system_path = path_without(os.environ.get("PATH", os.defpath), sys.prefix)
+        env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{system_path}"
+        env |= {"CI": "true", "GITHUB_ACTIONS": "true", "PYTHONDONTWRITEBYTECODE": "1"}
+        return env
+
+    def step_environment(self, step, replaced):
+        values = {**self.job.get("env", {}), **step.get("env", {})}
+        for declared, actual in replaced.items():
+            values = {
+                key: str(value).replace(declared, actual)
+                for key, value in values.items()
+            }
+        return (
+            self.env
+            | self.wheelhouse.environment()
+            | {k: str(v) for k, v in values.items()}
+        )
+
+    # -- the run
+
+    def run_workflow(self):
+        """Every step of the job, in order, stopping at the first that fails, as GitHub
+        does. Returns the results; runs once, later calls return the same results."""
+        if self.results is not None:
+            return self.results
+        self.results = []
+        started = time.monotonic()
+        self.check_out()
+        self.set_up_python()
+        self.env = self.base_environment()
+        requirements = sorted(self.checkout.glob("requirements/*.txt"))
+        fill_started = time.monotonic()
+        downloaded = self.wheelhouse.fill(
+            self.venv / "bin" / "pip", requirements, self.env
+        )
+        self.timings["wheelhouse"] = round(time.monotonic() - fill_started, 1)
+        if downloaded:
+            self.notes.append("filled the wheelhouse from the package index")
+        replaced = self.start_services()
+        try:
+            for number, step in enumerate(self.job["steps"], start=1):
+                if "run" not in step:
+                    self.check_action(step)
+                    continue
+                result = self.run_step(number, step, replaced)
+                self.results.append(result)
+                if not result.passed:
+                    break
+        finally:
+            for server in self.services:
+                server.stop()
+        self.timings["workflow"] = round(time.monotonic() - started, 1)
+        return self.results
+
+    def check_action(self, step):
+        uses = step.get("uses", "")
+        if not uses.startswith(("actions/checkout@", "actions/setup-python@")):
+            pytest.fail(
+                f"{self.bake.id}: no stand-in for the action {uses!r}", pytrace=False
+            )
+
+    def run_step(self, number, step, replaced):
+        name = step.get("name", step["run"].splitlines()[0])
+        completed = run(
+            [*BASH, step["run"]],
+            cwd=self.checkout,
+            env=self.step_environment(step, replaced),
+            timeout=STEP_TIMEOUT,
+            check=False,
+            what=f"step {number} ({name})",
+        )
+        self.timings.setdefault("steps", {})[name] = round(completed.seconds, 1)
+        if step["run"].startswith("pip install"):
+            self.timings["install"] = self.timings.get("install", 0) + completed.seconds
+        return StepResult(
+            name, step["run"], completed.returncode, completed.output, completed.seconds
+        )
+
+    def failure(self):
+        """A report of the failed step, or None when every step passed."""
+        for result in self.results or []:
+            if not result.passed:
+                return (
+                    f"{self.bake.id}: workflow step {result.name!r} exited "
+                    f"{result.returncode}:\n$ {result.command.strip()}\n{tail(result.output)}"
+                )
+        return None
+
+    def step_environment_for(self, **extra):
+        """The environment of a command run after the workflow, in the same checkout."""
+        return self.env | self.wheelhouse.environment() | extra
