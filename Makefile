@@ -1,8 +1,9 @@
 # The template's entry points. Each installs what it needs on a fresh machine.
 #
-#   make demo   bake the default project into .demo/ and serve it on http://127.0.0.1:8000
-#   make test   run the template's whole test suite: every option combination
-#   make soak   run every combination's own suite SOAK_RUNS (5) times on a busy machine
+#   make demo        bake the default project into .demo/ and serve it on http://127.0.0.1:8000
+#   make test        run the template's whole test suite: every option combination
+#   make test-fast   bake, lint and check every combination; own tests of the covering set
+#   make soak        every combination's own suite SOAK_RUNS (5) times on a busy machine
 #
 # Python 3.12 or newer is required (Django 6.0). The tests also start redis-server,
 # nginx, PostgreSQL, Chromium and docker-compose (to check the compose file): `make test`
@@ -24,10 +25,10 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help demo test soak test-packages
+.PHONY: help demo test test-fast soak test-packages
 
 help:
-	@sed -n '3,5p' Makefile | cut -c3-
+	@sed -n '3,6p' Makefile | cut -c3-
 
 # One environment for the template's tools and every baked project's dependencies.
 $(VENV)/.installed: pyproject.toml
@@ -43,6 +44,9 @@ test-packages:
 
 test: $(VENV)/.installed test-packages
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed test-packages
+	$(VENV_PYTHON) -m pytest --fast $(PYTEST_ARGS)
 
 # tests/test_soak.py: every flaky test, by id, from SOAK_RUNS runs of each own suite.
 soak: $(VENV)/.installed test-packages

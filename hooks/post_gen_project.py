@@ -3,48 +3,39 @@
 The template keeps one file per variant side by side (``consumers_async.py`` next to
 ``consumers_sync.py``) instead of long template conditionals. This hook renames the chosen
 variant to its plain name and deletes the others, then deletes the files that only other
-options use. What is left reads as if it had been written for these options alone.
+choices use. What is left reads as if it had been written for these options alone.
+
+A chosen variant that the template lacks (a choice added to cookiecutter.json without its
+files) stops the bake with a message that names the file and the option; cookiecutter
+then removes the project directory.
 """
 
+import json
 import re
 import secrets
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
-SLUG = "{{ cookiecutter.project_slug }}"
-PYTHON_VERSION = "{{ cookiecutter._python_version }}"
-OPTIONS = {
-    "consumers": "{{ cookiecutter.consumers }}",
-    "auth": "{{ cookiecutter.auth }}",
-    "channel_layer": "{{ cookiecutter.channel_layer }}",
-    "server": "{{ cookiecutter.server }}",
-}
-CHOICES = {
-    "consumers": ("async", "sync"),
-    "auth": ("session", "token"),
-    "channel_layer": ("in_memory", "redis"),
-    "server": ("daphne", "uvicorn"),
-}
-
-# option -> files that exist once per choice, as "<stem>_<choice><suffix>";
-# the chosen one becomes "<stem><suffix>".
+# option -> files that exist once per choice, as "<stem>_<choice><suffix>"; the chosen
+# one becomes "<stem><suffix>". "{slug}" is the project's package.
 VARIANTS = {
     "consumers": [
-        f"{SLUG}/realtime/consumers.py",
-        f"{SLUG}/echo/consumers.py",
-        f"{SLUG}/chat/consumers.py",
-        f"{SLUG}/notifications/consumers.py",
+        "{slug}/realtime/consumers.py",
+        "{slug}/echo/consumers.py",
+        "{slug}/chat/consumers.py",
+        "{slug}/notifications/consumers.py",
     ],
     "auth": [
-        f"{SLUG}/realtime/auth.py",
-        f"{SLUG}/chat/static/chat/auth.js",
-        f"{SLUG}/chat/templates/chat/sign_in.html",
+        "{slug}/realtime/auth.py",
+        "{slug}/chat/static/chat/auth.js",
+        "{slug}/chat/templates/chat/sign_in.html",
         "tests/clients.py",
     ],
     "channel_layer": [
-        f"{SLUG}/realtime/presence.py",
+        "{slug}/realtime/presence.py",
     ],
     "server": [
         "deploy/serve.sh",
@@ -66,20 +57,38 @@ ONLY_FOR = {
 }
 
 
+class MissingVariant(Exception):
+    """The template has no file for a chosen choice."""
+
+
 def variant_path(path, choice):
     path = Path(path)
     return path.with_name(f"{path.stem}_{choice}{path.suffix}")
 
 
-def keep_chosen_variants():
+def variant_files(slug, options, choices):
+    """[(plain path, chosen variant, other variants)] of every variant file; raises
+    MissingVariant, before anything is changed, when a chosen variant is missing."""
+    files = []
     for option, paths in VARIANTS.items():
         for path in paths:
-            for choice in CHOICES[option]:
-                variant = variant_path(path, choice)
-                if choice == OPTIONS[option]:
-                    variant.rename(path)
-                else:
-                    variant.unlink()
+            path = Path(path.format(slug=slug))
+            chosen = variant_path(path, options[option])
+            if not chosen.is_file():
+                raise MissingVariant(
+                    f"{chosen} is missing: the template has no {option}={options[option]} "
+                    f"variant of {path}"
+                )
+            others = [variant_path(path, c) for c in choices[option] if c != options[option]]
+            files.append((path, chosen, others))
+    return files
+
+
+def keep_chosen_variants(files):
+    for path, chosen, others in files:
+        chosen.rename(path)
+        for other in others:
+            other.unlink()
 
 
 def remove(path):
@@ -90,9 +99,9 @@ def remove(path):
         path.unlink()
 
 
-def remove_unused_files():
+def remove_unused_files(options):
     for (option, choice), paths in ONLY_FOR.items():
-        if OPTIONS[option] != choice:
+        if options[option] != choice:
             for path in paths:
                 remove(path)
 
@@ -102,7 +111,12 @@ def write_local_env():
     env_example = Path(".env.example").read_text()
     secret = secrets.token_urlsafe(50)
     Path(".env").write_text(
-        re.sub(r"^DJANGO_SECRET_KEY=$", f"DJANGO_SECRET_KEY={secret}", env_example, flags=re.M)
+        re.sub(
+            r"^DJANGO_SECRET_KEY=$",
+            f"DJANGO_SECRET_KEY={secret}",
+            env_example,
+            flags=re.MULTILINE,
+        )
     )
 
 
@@ -110,60 +124,62 @@ def python_version(command):
     """What ``command --version`` says (e.g. "Python 3.11.2"), or None if it cannot run."""
     try:
         result = subprocess.run(
-            [command, "--version"], capture_output=True, text=True, timeout=30, check=False
+            [command, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
     except OSError:
         return None
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def new_enough(version):
+def new_enough(version, minimum):
     numbers = re.match(r"Python (\d+)\.(\d+)", version or "")
-    minimum = tuple(int(part) for part in PYTHON_VERSION.split("."))
     return numbers is not None and tuple(map(int, numbers.groups())) >= minimum
 
 
-def python_command():
-    """``(command, note)``: the first Python on PATH that is new enough to create the
-    project's environment, and what to tell about the choice (None: nothing to tell)."""
-    major, minor = (int(part) for part in PYTHON_VERSION.split("."))
+def python_command(required):
+    """``(command, note)``: the first Python on PATH that is new enough (``required``,
+    e.g. "3.12") to create the project's environment, and what to say about the choice
+    (None: nothing to say)."""
+    major, minor = (int(part) for part in required.split("."))
     newer = [f"python{major}.{m}" for m in range(minor + 10, minor - 1, -1)]
     python3 = python_version("python3") if shutil.which("python3") else None
-    if new_enough(python3):
+    if new_enough(python3, (major, minor)):
         return "python3", None
     found = python3 or "not on PATH"
     for command in newer:
-        if shutil.which(command) and new_enough(python_version(command)):
-            note = f"python3 is {found}; the project needs {PYTHON_VERSION} or newer: {command} is."
-            return command, note
+        if shutil.which(command) and new_enough(python_version(command), (major, minor)):
+            return (
+                command,
+                f"python3 is {found}; the project needs {required} or newer: {command} is.",
+            )
     note = (
-        f"The project needs Python {PYTHON_VERSION} or newer (Django 6.0 requires it), and "
+        f"The project needs Python {required} or newer (Django 6.0 requires it), and "
         f"none is on PATH (python3: {found}). Install one, e.g. "
-        f"`sudo apt-get install python{PYTHON_VERSION}` (Debian, Ubuntu), "
-        f"`brew install python@{PYTHON_VERSION}` (macOS) or `pyenv install {PYTHON_VERSION}`, "
+        f"`sudo apt-get install python{required}` (Debian, Ubuntu), "
+        f"`brew install python@{required}` (macOS) or `pyenv install {required}`, "
         "then run the steps below."
     )
-    return f"python{PYTHON_VERSION}", note
+    return f"python{required}", note
 
 
-def print_next_steps():
+def print_next_steps(context):
     project_dir = Path.cwd().name
-    python, note = python_command()
-    run = (
-        "python manage.py runserver"
-        if OPTIONS["server"] == "daphne"
-        else "uvicorn config.asgi:application --reload --lifespan off --ws-max-size 65536"
-    )
+    python, note = python_command(context["_python_version"])
     steps = [
         f"cd {project_dir}",
         f"{python} -m venv .venv && . .venv/bin/activate",
         "pip install -r requirements/dev.txt",
         "python manage.py migrate",
-{%- if cookiecutter.channel_layer == "redis" %}
-        "redis-server --daemonize yes    # or set REDIS_URL in .env",
-{%- endif %}
+    ]
+    if context["channel_layer"] == "redis":
+        steps.append("redis-server --daemonize yes    # or set REDIS_URL in .env")
+    steps += [
         "python manage.py createsuperuser",
-        run,
+        context["__serve_locally"][context["server"]],
     ]
     lines = ["", f"Baked {project_dir}/. Next steps:", ""]
     if note:
@@ -173,12 +189,19 @@ def print_next_steps():
     print("\n".join(lines))
 
 
-def main():
-    keep_chosen_variants()
-    remove_unused_files()
+def main(context):
+    options = {option: context[option] for option in context["_choices"]}
+    try:
+        files = variant_files(context["project_slug"], options, context["_choices"])
+    except MissingVariant as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
+    keep_chosen_variants(files)
+    remove_unused_files(options)
     write_local_env()
-    print_next_steps()
+    print_next_steps(context)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(json.loads(r"""{{ cookiecutter | jsonify }}""")))

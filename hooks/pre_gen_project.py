@@ -1,15 +1,15 @@
 """Reject bad answers before cookiecutter writes anything.
 
-Each check prints one line that names the field and the rule it broke, then exits
-non-zero; cookiecutter stops before it creates the project directory.
+Each check prints one line that names the field (or the options) and the rule it broke,
+then exits non-zero; cookiecutter stops and removes the project directory.
+:func:`combination_error` is also what the template's test suite uses to leave out the
+combinations of choices that cannot go together.
 """
 
+import json
 import keyword
 import re
 import sys
-
-PROJECT_SLUG = "{{ cookiecutter.project_slug }}"
-AUTHOR_EMAIL = "{{ cookiecutter.author_email }}"
 
 # Top-level modules a baked project imports or runs beside its own package. A package
 # with one of these names would shadow the real module on sys.path.
@@ -41,6 +41,9 @@ SLUG_PATTERN = re.compile(r"[a-z_][a-z0-9_]*")
 # Deliberately simple: one "@", no spaces, a dot in the domain.
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
+# (option, choice) -> (other option, the choices of it that this one needs, why).
+REQUIRES = {}
+
 
 def slug_error(slug):
     if not SLUG_PATTERN.fullmatch(slug):
@@ -64,12 +67,32 @@ def email_error(email):
     return None
 
 
-def main():
-    errors = [e for e in (slug_error(PROJECT_SLUG), email_error(AUTHOR_EMAIL)) if e]
+def combination_error(options, requires=REQUIRES):
+    """Why the chosen ``options`` (option -> choice) cannot go together, or None."""
+    for (option, choice), (other, allowed, why) in requires.items():
+        if options.get(option) == choice and options.get(other) not in allowed:
+            return (
+                f"{option}={choice} needs {other}={' or '.join(allowed)} ({why}), "
+                f"not {other}={options.get(other)}"
+            )
+    return None
+
+
+def main(context):
+    options = {option: context[option] for option in context["_choices"]}
+    errors = [
+        error
+        for error in (
+            slug_error(context["project_slug"]),
+            email_error(context["author_email"]),
+            combination_error(options),
+        )
+        if error
+    ]
     for error in errors:
         print(f"ERROR: {error}", file=sys.stderr)
     return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(json.loads(r"""{{ cookiecutter | jsonify }}""")))

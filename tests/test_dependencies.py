@@ -23,9 +23,7 @@ def requirement_lines(baked):
     """(file, line number, requirement) for every requirement line of every
     requirements/*.txt of a baked project, comments and blank lines dropped."""
     files = sorted(
-        path
-        for path in baked.files
-        if path.startswith("requirements/") and path.endswith(".txt")
+        path for path in baked.files if path.startswith("requirements/") and path.endswith(".txt")
     )
     assert files, f"{baked.id}: no requirements/*.txt"
     for path in files:
@@ -64,7 +62,5 @@ def test_pins_match_the_shared_environment(baked):
             problems.append(f"{path}:{number}: {name}=={pinned} is not installed here")
             continue
         if installed != pinned:
-            problems.append(
-                f"{path}:{number}: {name}=={pinned} but {installed} is installed here"
-            )
+            problems.append(f"{path}:{number}: {name}=={pinned} but {installed} is installed here")
     assert not problems, f"{baked.id}:\n" + "\n".join(problems)

@@ -3,67 +3,25 @@
 Production settings pass Django's deployment checks with only the documented variables
 set; docker-compose accepts the compose file (Debian's ``docker-compose`` checks it
 without a Docker engine); a real ``nginx -t`` accepts the nginx config; the GitHub
-Actions workflow parses, and its steps run here as they would on GitHub.
+Actions workflow parses and holds the steps a project needs (tests/test_own_tests.py runs
+it).
 """
 
 import re
-import secrets
-import shlex
-import shutil
-import subprocess
 import sys
 
 import pytest
 import yaml
 
-from tests.test_baked_projects import TOOL_TIMEOUT, project_env, tail
-
-DEBIAN_PACKAGES = {"docker-compose": "docker-compose", "nginx": "nginx"}
-
-
-def require(tool):
-    """The path of ``tool``, or a failure that says how to install it."""
-    path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
-    if path is None:
-        pytest.fail(
-            f"{tool} is not installed: `apt-get install {DEBIAN_PACKAGES[tool]}` "
-            "(Debian/Ubuntu), or run `make test`, which installs it.",
-            pytrace=False,
-        )
-    return path
+from tests.support import nginx
+from tests.support.baking import tool_env
+from tests.support.deployment import production_env
+from tests.support.processes import require, run
 
 
-def run(project, *command, env=None, redis_url=None, timeout=TOOL_TIMEOUT):
-    """Run ``command`` in ``project`` with extra environment; return the result."""
-    environment = project_env(redis_url) | (env or {})
-    return subprocess.run(
-        [str(part) for part in command],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def assert_ran(result):
-    __tracebackhide__ = True
-    if result.returncode != 0:
-        shown = shlex.join(map(str, result.args))
-        pytest.fail(
-            f"`{shown}` exited {result.returncode}:\n{tail(result.stdout + result.stderr)}",
-            pytrace=False,
-        )
-
-
-def production_env(**overrides):
-    """Only the variables the baked README documents as required in production."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "chat.example.com",
-    } | overrides
+def run_in(baked, *command, env=None, check=False):
+    """``command`` in the baked project, with ``env`` on top of :func:`tool_env`."""
+    return run(command, cwd=baked.path, env=tool_env(**(env or {})), check=check)
 
 
 # --- production settings ------------------------------------------------------------
@@ -71,18 +29,8 @@ def production_env(**overrides):
 
 @pytest.mark.stage("deploy check")
 def test_production_passes_check_deploy(baked):
-    assert_ran(
-        run(
-            baked.path,
-            sys.executable,
-            "manage.py",
-            "check",
-            "--deploy",
-            "--fail-level",
-            "WARNING",
-            env=production_env(),
-        )
-    )
+    command = ["manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    run_in(baked, sys.executable, *command, env=production_env(), check=True)
 
 
 @pytest.mark.stage("deploy check")
@@ -90,7 +38,7 @@ def test_production_passes_check_deploy(baked):
 def test_production_refuses_to_start_without(baked, missing):
     env = production_env()
     del env[missing]
-    result = run(baked.path, sys.executable, "manage.py", "check", env=env)
+    result = run_in(baked, sys.executable, "manage.py", "check", env=env)
     assert result.returncode != 0, f"production started without {missing}"
     assert f"Set the {missing} environment variable" in result.stderr
 
@@ -101,27 +49,26 @@ def test_production_ignores_the_local_env_file(baked):
     env = production_env()
     del env["DJANGO_SECRET_KEY"]
     assert (baked.path / ".env").is_file()
-    result = run(baked.path, sys.executable, "manage.py", "check", env=env)
+    result = run_in(baked, sys.executable, "manage.py", "check", env=env)
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
 # --- docker-compose -----------------------------------------------------------------
 
 
-def compose_config(project, tmp_path, **env):
+def compose_config(baked, tmp_path, *, check=False, **env):
     """``docker-compose config`` with only ``env`` set: the project's local .env, which
     compose would read for ``${...}`` otherwise, is replaced by an empty file."""
     empty = tmp_path / "empty.env"
     empty.touch()
     compose = require("docker-compose")
-    return run(project, compose, "--env-file", empty, "config", env=env)
+    return run_in(baked, compose, "--env-file", empty, "config", env=env, check=check)
 
 
 @pytest.mark.stage("compose")
 def test_compose_file_is_valid(baked, tmp_path):
     secrets_set = {"DJANGO_SECRET_KEY": "x" * 50, "POSTGRES_PASSWORD": "compose-check"}
-    result = compose_config(baked.path, tmp_path, **secrets_set)
-    assert_ran(result)
+    result = compose_config(baked, tmp_path, check=True, **secrets_set)
     config = yaml.safe_load(result.stdout)
     services = config["services"]
     redis = baked.combination["channel_layer"] == "redis"
@@ -146,7 +93,7 @@ def test_compose_file_is_valid(baked, tmp_path):
 def test_compose_refuses_to_run_without_its_secrets(baked, tmp_path, missing):
     env = {"DJANGO_SECRET_KEY": "x" * 50, "POSTGRES_PASSWORD": "compose-check"}
     del env[missing]
-    result = compose_config(baked.path, tmp_path, **env)
+    result = compose_config(baked, tmp_path, **env)
     assert result.returncode != 0
     assert result.stderr.strip().endswith(f"set {missing}"), result.stderr
 
@@ -154,45 +101,11 @@ def test_compose_refuses_to_run_without_its_secrets(baked, tmp_path, missing):
 # --- nginx --------------------------------------------------------------------------
 
 
-def nginx_test_config(site, workdir, certificate, upstream="127.0.0.1:8000"):
-    """The baked site config made runnable here: upstream, certificates and logs moved
-    to this machine, wrapped in a minimal main config that runs as this user."""
-    for docker_path, local_path in {
-        "server web:8000 ": f"server {upstream} ",
-        "/etc/nginx/certs": str(certificate),
-        "/var/log/nginx": str(workdir),
-    }.items():
-        assert docker_path in site, f"deploy/nginx.conf no longer has {docker_path!r}"
-        site = site.replace(docker_path, local_path)
-    (workdir / "site.conf").write_text(site)
-    main = workdir / "nginx.conf"
-    main.write_text(
-        f"pid {workdir}/nginx.pid;\n"
-        f"error_log {workdir}/error.log;\n"
-        "events {}\n"
-        "http {\n"
-        "    include /etc/nginx/mime.types;\n"
-        f"    client_body_temp_path {workdir}/body;\n"
-        f"    proxy_temp_path {workdir}/proxy;\n"
-        f"    include {workdir}/site.conf;\n"
-        "}\n"
-    )
-    return main
-
-
 @pytest.mark.stage("nginx")
 def test_nginx_accepts_the_config(baked, certificate, tmp_path):
-    nginx = require("nginx")
     site = (baked.path / "deploy" / "nginx.conf").read_text()
-    config = nginx_test_config(site, tmp_path, certificate)
-    result = subprocess.run(
-        [nginx, "-t", "-q", "-c", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    config = nginx.checkable_config(site, tmp_path, certificate)
+    run([require("nginx"), "-t", "-q", "-c", config], timeout=30)
 
 
 @pytest.mark.stage("nginx")
@@ -248,9 +161,5 @@ def test_the_readme_installs_what_the_workflow_installs(baked):
     readme = (baked.path / "README.md").read_text()
     set_up = readme.split("\n## Set up\n", 1)[1].split("\n## ", 1)[0]
     installs = re.findall(r"^pip install .*$", set_up, re.MULTILINE)
-    runs = [
-        step["run"]
-        for step in workflow(baked)["jobs"]["test"]["steps"]
-        if "run" in step
-    ]
+    runs = [step["run"] for step in workflow(baked)["jobs"]["test"]["steps"] if "run" in step]
     assert installs and all(command in runs for command in installs), (installs, runs)

@@ -1,4 +1,4 @@
-"""Faults, on live deployments (tests/live.py) of the covering combinations.
+"""Faults, on live deployments (tests/support/deployment.py) of the covering set.
 
 Each test breaks something the way production breaks it and measures what users would
 notice:
@@ -25,17 +25,13 @@ import time
 
 import pytest
 import redis
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from tests.live import DeploymentError, healthy, receive, send
-from tests.support.options import COVERING
-from tests.test_live import HEALTHY, join, room_name
+from tests.support.deployment import healthy
+from tests.support.observe import established, log_errors, poll, rss_mb
+from tests.support.resuming_client import ACK_TIMEOUT, RECONNECT_TIMEOUT, ResumingClient
+from tests.support.websocket import HEALTHY, join, room_name, send, wait_for_frame
 
-RECONNECT_TIMEOUT = 60  # seconds for a client to get back after a server died
-RETRY_DELAY = 0.2  # seconds between a client's attempts to reconnect
-ACK_TIMEOUT = 30  # seconds for a message to be acknowledged
 HEALTH_RECOVERY_LIMIT = 10  # seconds /healthz may take to see Redis back (the issue's)
-POLL_INTERVAL = 0.1
 
 # The stalled client: pings every 2 s, unanswered for 4 s, so the server drops it
 # within seconds (production: 20 + 20, see the baked README).
@@ -62,167 +58,7 @@ CROWD = 200  # clients of one room that leave together
 # Seconds for their leaving to reach the members; well under PRESENCE_TTL (60), after
 # which even a lost leave would expire.
 PRESENCE_SETTLE = 20
-LOG_ERRORS = ("Traceback", "ERROR", "Exception", "Error:")
-
-pytestmark = [pytest.mark.stage("faults"), pytest.mark.combinations(*COVERING)]
-
-
-# --- what the operating system can tell --------------------------------------------------
-
-
-def established(port):
-    """Server-side TCP connections established on 127.0.0.1:``port`` (/proc/net/tcp)."""
-    count = 0
-    with open("/proc/net/tcp") as table:
-        next(table)
-        for line in table:
-            local, _, state = line.split()[1:4]
-            count += state == "01" and int(local.rsplit(":", 1)[1], 16) == port
-    return count
-
-
-def rss_mb(pid):
-    """The resident memory of process ``pid``, in MiB."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise DeploymentError(f"no VmRSS for process {pid}")
-
-
-def log_errors(process, since):
-    """Lines of ``process``'s log written after offset ``since`` that report an error."""
-    text = process.output()[since:]
-    return [line for line in text.splitlines() if any(e in line for e in LOG_ERRORS)]
-
-
-async def poll(predicate, timeout, what):
-    """Wait until ``predicate()`` (which may be a coroutine function) is true."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not {what} within {timeout} s")
-        await asyncio.sleep(POLL_INTERVAL)
-
-
-# --- a resuming chat client --------------------------------------------------------------
-
-
-class ResumingClient:
-    """A chat client that survives a lost connection as the browser's does.
-
-    It remembers the id of the last message it saw and the messages it sent that are
-    not yet acknowledged (its own message coming back with its ``client_id``). After a
-    lost connection it reconnects with ``?since=<last id>`` and sends those again, with
-    the same ``client_id``: the server stores each ``client_id`` once.
-    """
-
-    def __init__(self, live, room, user):
-        self.live, self.room, self.user = live, room, user
-        self.received = []  # ids of every message frame, history included, in order
-        self.pending = {}  # client_id -> text: sent, not acknowledged
-        self.acknowledged = {}  # client_id -> message id
-        self.sent = 0
-        self.ws = None
-        self.reader = None
-        self.progress = asyncio.Event()
-
-    @property
-    def connected(self):
-        return self.reader is not None and not self.reader.done()
-
-    async def connect(self, timeout=RECONNECT_TIMEOUT):
-        """Open (or reopen) the connection, retrying until ``timeout``; resend what is
-        pending."""
-        started = time.monotonic()
-        while True:
-            since = f"?since={max(self.received)}" if self.received else ""
-            try:
-                self.ws = await self.live.websocket(
-                    f"/ws/chat/{self.room}/{since}", user=self.user
-                )
-                welcome = json.loads(
-                    await asyncio.wait_for(self.ws.recv(), ACK_TIMEOUT)
-                )
-                break
-            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError):
-                if time.monotonic() - started > timeout:
-                    raise
-                await asyncio.sleep(RETRY_DELAY)  # a client's back-off, not a wait
-        assert welcome["type"] == "welcome", welcome
-        # The history first: it may acknowledge what was in flight.
-        history = json.loads(await asyncio.wait_for(self.ws.recv(), ACK_TIMEOUT))
-        assert history["type"] == "history", history
-        for message in history["messages"]:
-            self.record(message)
-        self.reader = asyncio.create_task(self.read())
-        for client_id, text in list(self.pending.items()):
-            await self.send_message(client_id, text)
-
-    async def read(self):
-        try:
-            async for raw in self.ws:
-                frame = json.loads(raw)
-                if frame["type"] == "message":
-                    self.record(frame)
-                self.progress.set()
-        except ConnectionClosed:
-            pass
-        self.progress.set()
-
-    def record(self, message):
-        self.received.append(message["id"])
-        client_id = message.get("client_id")
-        if message["user"] == self.user and client_id in self.pending:
-            del self.pending[client_id]
-            self.acknowledged[client_id] = message["id"]
-
-    async def send_message(self, client_id, text):
-        try:
-            await send(
-                self.ws, {"type": "message", "text": text, "client_id": client_id}
-            )
-        except ConnectionClosed:
-            pass  # still pending: sent again after reconnecting
-
-    async def say(self):
-        """Send the next message of the conversation; return its client_id."""
-        self.sent += 1
-        client_id = f"{self.user}-{self.sent}"
-        self.pending[client_id] = f"{self.user} says {self.sent}"
-        await self.send_message(client_id, self.pending[client_id])
-        return client_id
-
-    async def until(self, predicate, timeout=ACK_TIMEOUT):
-        """Wait until ``predicate()`` holds, or the connection is lost."""
-        async with asyncio.timeout(timeout):
-            while not predicate() and self.connected:
-                self.progress.clear()
-                await self.progress.wait()
-        return predicate()
-
-    async def acknowledged_soon(self, client_id):
-        if not await self.until(lambda: client_id in self.acknowledged):
-            raise AssertionError(f"{self.user}: lost the connection before {client_id}")
-
-    async def close(self):
-        if self.ws is not None:
-            await self.ws.close()
-        if self.reader is not None:
-            await self.reader
-
-
-async def receive_message(ws):
-    """The next chat message frame (presence frames in between are skipped)."""
-    while True:
-        frame = await receive(ws)
-        if frame["type"] == "message":
-            return frame
+pytestmark = pytest.mark.stage("faults")
 
 
 def server_holding(live, connect_coroutine):
@@ -242,78 +78,86 @@ def server_holding(live, connect_coroutine):
 # --- kill -9 ------------------------------------------------------------------------------
 
 
+async def talk(clients, rounds=5):
+    """Each client says something in turn, each message acknowledged before the next."""
+    for _ in range(rounds):
+        for client in clients:
+            await client.acknowledged_soon(await client.say())
+
+
+async def kill_and_reconnect(live, victim, clients):
+    """``kill -9`` the server ``victim``; every client whose socket it held reconnects
+    (to the other server, or to this one once restarted). Returns the seconds it took."""
+    killed = time.monotonic()
+    await asyncio.to_thread(live.kill_server, victim)
+    await clients[0].until(lambda: False, timeout=RECONNECT_TIMEOUT)  # its socket ends
+    restart = None
+    if len(live.server_ports) == 1:
+        # The restart races the clients' own attempts to reconnect.
+        restart = asyncio.create_task(asyncio.to_thread(live.restart_server, victim))
+    for client in clients:
+        if not client.connected:
+            await client.connect()
+    back_after = time.monotonic() - killed
+    if restart:
+        await restart
+    return back_after
+
+
+async def stored_history(live, room):
+    """What the room stored, as a fresh connection of staff's gets it."""
+    async with live.websocket(f"/ws/chat/{room}/", user="staff") as ws:
+        return await join(ws, room, "staff", ["alice", "bob", "staff"])
+
+
 def test_a_killed_server_loses_and_doubles_nothing(live):
     """alice and bob talk through nginx; the server holding alice dies with ``kill -9``
     while her message is in flight. With Redis she reconnects through nginx to the
     other process at once; with the in-memory layer after the server's restart. Every
     message is then stored once and seen once by each of them."""
     room = room_name("crash")
-    two_servers = len(live.server_ports) == 2
 
     async def scenario():
-        alice = ResumingClient(live, room, "alice")
-        bob = ResumingClient(live, room, "bob")
+        alice, bob = (
+            ResumingClient(live, room, "alice"),
+            ResumingClient(live, room, "bob"),
+        )
         victim, _ = await server_holding(live, alice.connect())
         await bob.connect()
-        for _ in range(5):
-            for client in (alice, bob):
-                await client.acknowledged_soon(await client.say())
-
+        await talk([alice, bob])
         in_flight = await alice.say()
-        killed = time.monotonic()
-        await asyncio.to_thread(live.kill_server, victim)
-        await alice.until(lambda: False, timeout=RECONNECT_TIMEOUT)  # its socket ends
-        if not two_servers:
-            # The restart races the clients' own attempts to reconnect.
-            restart = asyncio.create_task(
-                asyncio.to_thread(live.restart_server, victim)
-            )
-        for client in (alice, bob):
-            if not client.connected:
-                await client.connect()
-        back_after = time.monotonic() - killed
+        back_after = await kill_and_reconnect(live, victim, [alice, bob])
         await alice.acknowledged_soon(in_flight)
-        for _ in range(5):
-            for client in (alice, bob):
-                await client.acknowledged_soon(await client.say())
+        await talk([alice, bob])
         last = max(alice.acknowledged.values())
         await bob.until(lambda: last in bob.received)
-        if not two_servers:
-            await restart
+        history = await stored_history(live, room)
+        await alice.close()
+        await bob.close()
 
-        # A fresh connection's history: what the room stored.
-        async with live.websocket(f"/ws/chat/{room}/", user="staff") as ws:
-            history = await join(ws, room, "staff", ["alice", "bob", "staff"])
         stored = [m["client_id"] for m in history["messages"]]
         acknowledged = {**alice.acknowledged, **bob.acknowledged}
         lost = [cid for cid in acknowledged if cid not in stored]
-        doubled_stored = len(stored) - len(set(stored))
-        doubled_seen = {
-            c.user: len(c.received) - len(set(c.received)) for c in (alice, bob)
-        }
-        missed = {
-            c.user: sorted({m["id"] for m in history["messages"]} - set(c.received))
-            for c in (alice, bob)
-        }
+        doubled_seen = {c.user: len(c.received) - len(set(c.received)) for c in (alice, bob)}
+        ids = {m["id"] for m in history["messages"]}
+        missed = {c.user: sorted(ids - set(c.received)) for c in (alice, bob)}
         live.record(
             "kill_9",
             {
                 "acknowledged": len(acknowledged),
                 "lost": len(lost),
-                "doubled_stored": doubled_stored,
+                "doubled_stored": len(stored) - len(set(stored)),
                 "doubled_seen": doubled_seen,
                 "reconnected_s": round(back_after, 2),
-                "through": "the other process" if two_servers else "the restarted one",
+                "servers": len(live.server_ports),
             },
         )
         assert len(acknowledged) == alice.sent + bob.sent == 21
         assert not alice.pending and not bob.pending
-        assert lost == [] and doubled_stored == 0, (lost, stored)
+        assert lost == [] and len(stored) == len(set(stored)), (lost, stored)
         assert doubled_seen == {"alice": 0, "bob": 0}
         assert missed == {"alice": [], "bob": []}
         assert history["truncated"] is False
-        await alice.close()
-        await bob.close()
 
     try:
         live.run(scenario)
@@ -324,46 +168,52 @@ def test_a_killed_server_loses_and_doubles_nothing(live):
 # --- Redis restarted -----------------------------------------------------------------------
 
 
-@pytest.mark.combinations(*(c for c in COVERING if "-redis-" in c))
+async def healthz_comes_back(live, server):
+    """Redis stopped: /healthz is 503 and names the channel layer. Started again on its
+    address: returns the seconds until /healthz is 200 on every process."""
+    await asyncio.to_thread(server.stop)
+    response = await asyncio.to_thread(live.http, "GET", "/healthz")
+    assert response.status == 503, response
+    assert response.json()["channel_layer"] != "ok", response.json()
+    await asyncio.to_thread(server.start)
+    restarted = time.monotonic()
+    await poll(
+        lambda: all(healthy(port) for port in live.server_ports),
+        HEALTH_RECOVERY_LIMIT * 3,
+        "healthy on every process",
+    )
+    return time.monotonic() - restarted
+
+
+async def messages_cross_both_ways(live, room):
+    """A message sent through one process reaches a socket of the other, both ways."""
+    for first, second in ((0, 1), (1, 0)):
+        name = f"{room}-{first}"
+        async with (
+            live.websocket(f"/ws/chat/{name}/", user="alice", server=first) as a,
+            live.websocket(f"/ws/chat/{name}/", user="bob", server=second) as b,
+        ):
+            await join(a, name, "alice", ["alice"])
+            await join(b, name, "bob", ["alice", "bob"])
+            await send(a, {"type": "message", "text": f"from {first}"})
+            for ws in (a, b):
+                await wait_for_frame(ws, type="message", text=f"from {first}")
+
+
+@pytest.mark.only(channel_layer="redis")
 def test_the_service_recovers_when_redis_restarts(live, request):
     """Redis goes away: /healthz says 503 naming the channel layer. Redis comes back on
     its address: /healthz is 200 again within 10 seconds on every process, and chat
-    messages cross between the processes both ways again, with no retry."""
+    messages cross between the processes both ways again, with no retry (connections
+    pooled before the restart reconnect on use)."""
     server = request.getfixturevalue("redis")
-    room = room_name("redis-restart")
 
     async def scenario():
-        await asyncio.to_thread(server.stop)
-        response = await asyncio.to_thread(live.http, "GET", "/healthz")
-        assert response.status == 503, response
-        assert response.json()["channel_layer"] != "ok", response.json()
-
-        await asyncio.to_thread(server.start)
-        restarted = time.monotonic()
-        await poll(
-            lambda: all(healthy(port) for port in live.server_ports),
-            HEALTH_RECOVERY_LIMIT * 3,
-            "healthy on every process",
-        )
-        recovery = time.monotonic() - restarted
+        recovery = await healthz_comes_back(live, server)
         live.record("redis_restart", {"healthz_back_s": round(recovery, 2)})
         assert recovery <= HEALTH_RECOVERY_LIMIT
         assert (await asyncio.to_thread(live.http, "GET", "/healthz")).json() == HEALTHY
-
-        # No retries: every process serves its next sockets as before, in both
-        # directions (connections pooled before the restart reconnect on use).
-        for first, second in ((0, 1), (1, 0)):
-            path = f"/ws/chat/{room}-{first}/"
-            async with (
-                live.websocket(path, user="alice", server=first) as a,
-                live.websocket(path, user="bob", server=second) as b,
-            ):
-                await join(a, f"{room}-{first}", "alice", ["alice"])
-                await join(b, f"{room}-{first}", "bob", ["alice", "bob"])
-                await send(a, {"type": "message", "text": f"from {first}"})
-                for ws in (a, b):
-                    frame = await receive_message(ws)
-                    assert frame["text"] == f"from {first}", frame
+        await messages_cross_both_ways(live, room_name("redis-restart"))
 
     try:
         live.run(scenario)
@@ -403,94 +253,113 @@ def stalled_websocket(live, path, user, index=0):
     return sock
 
 
+class Traffic:
+    """Two senders pushing large messages into a room of server A, and one reader
+    timing their delivery; the senders read too, so only the stalled clients stall."""
+
+    def __init__(self, live, room):
+        self.live, self.room = live, room
+        self.latencies = {}  # message number -> seconds from send to the reader
+        self.sent = 0
+        self.tasks = []
+
+    async def open(self):
+        path = f"/ws/chat/{self.room}/"
+        self.senders = [
+            await self.live.websocket(path, user="alice", server=0) for _ in range(SENDERS)
+        ]
+        self.reader = await self.live.websocket(path, user="bob", server=0)
+        self.tasks = [asyncio.create_task(self.read())]
+        self.tasks += [asyncio.create_task(self.drain(ws)) for ws in self.senders]
+
+    async def read(self):
+        async for raw in self.reader:
+            frame = json.loads(raw)
+            if frame["type"] == "message":
+                number, sent_at = frame["client_id"].split("@")
+                self.latencies[number] = time.monotonic() - float(sent_at)
+
+    async def drain(self, ws):
+        async for _ in ws:
+            pass
+
+    async def round(self):
+        """BURST messages from each sender, then the rest of a second: within the rate."""
+        started = time.monotonic()
+        for ws in self.senders:
+            for _ in range(BURST):
+                self.sent += 1
+                frame = {"type": "message", "text": BIG_TEXT}
+                frame["client_id"] = f"{self.sent}@{time.monotonic()}"
+                await ws.send(json.dumps(frame, ensure_ascii=False))
+        return max(0.0, 1 - (time.monotonic() - started))
+
+    async def close(self):
+        for ws in [*self.senders, self.reader]:
+            await ws.close()
+        for task in self.tasks:
+            await task
+
+
+async def stalled_clients_dropped(live):
+    """Seconds until the server gave up on the stalled clients (unanswered pings), on
+    Daphne, which drops them; Uvicorn sends its close frame and then waits for the
+    client to read it, writing nothing more to it meanwhile: None."""
+    if live.combination["server"] != "daphne":
+        return None
+    started = time.monotonic()
+    await poll(
+        lambda: established(live.server_ports[0]) == SENDERS + 1,
+        DROP_TIMEOUT,
+        "the stalled clients dropped",
+    )
+    return round(time.monotonic() - started, 2)
+
+
 def test_a_client_that_never_reads_costs_others_nothing(live):
     """Server A runs with short pings. Six clients join a room and never read; two
     others send large messages for 16 seconds, pushing megabytes at each. A reader of
     the room gets every message within seconds, the server's memory stays bounded,
     and the server drops the stalled client once its pings go unanswered."""
     room = room_name("stall")
-    port = live.server_ports[0]
 
     async def scenario():
         pid = live.servers[0].popen.pid
-        baseline = rss_mb(pid)
+        baseline, samples = rss_mb(pid), []  # samples: the memory after each round
+        path = f"/ws/chat/{room}/"
         stalled = [
-            await asyncio.to_thread(
-                stalled_websocket, live, f"/ws/chat/{room}/", "staff"
-            )
-            for _ in range(STALLED)
+            await asyncio.to_thread(stalled_websocket, live, path, "staff") for _ in range(STALLED)
         ]
-        senders = []
-        for _ in range(SENDERS):
-            senders.append(
-                await live.websocket(f"/ws/chat/{room}/", user="alice", server=0)
-            )
-        reader_ws = await live.websocket(f"/ws/chat/{room}/", user="bob", server=0)
-        latencies, samples = {}, []  # samples: the server's memory after each round
-
-        async def read():
-            async for raw in reader_ws:
-                frame = json.loads(raw)
-                if frame["type"] == "message":
-                    number, sent_at = frame["client_id"].split("@")
-                    latencies[number] = time.monotonic() - float(sent_at)
-
-        async def drain(ws):  # the senders read, so only one client stalls
-            async for _ in ws:
-                pass
-
-        tasks = [asyncio.create_task(read())]
-        tasks += [asyncio.create_task(drain(ws)) for ws in senders]
-        sent = 0
+        traffic = Traffic(live, room)
+        await traffic.open()
         for _ in range(STALL_ROUNDS):
-            round_started = time.monotonic()
-            for ws in senders:
-                for _ in range(BURST):
-                    sent += 1
-                    frame = {"type": "message", "text": BIG_TEXT}
-                    frame["client_id"] = f"{sent}@{time.monotonic()}"
-                    await ws.send(json.dumps(frame, ensure_ascii=False))
+            rest = await traffic.round()
             samples.append(rss_mb(pid))
-            # One round a second keeps the senders within the rate limit.
-            await asyncio.sleep(max(0.0, 1 - (time.monotonic() - round_started)))
-        await poll(lambda: len(latencies) == sent, ACK_TIMEOUT, "all delivered")
+            await asyncio.sleep(rest)  # a pace, not a wait for something to happen
+        await poll(lambda: len(traffic.latencies) == traffic.sent, ACK_TIMEOUT, "delivered")
         samples.append(rss_mb(pid))
-        # The server gives up on the stalled clients once their pings go unanswered:
-        # Daphne drops them; Uvicorn sends its close frame, then waits for the client to
-        # read that (with nothing more written to it meanwhile).
-        started, dropped_after = time.monotonic(), None
-        if live.combination["server"] == "daphne":
-            await poll(
-                lambda: established(port) == SENDERS + 1,
-                DROP_TIMEOUT,
-                "the stalled clients dropped",
-            )
-            dropped_after = round(time.monotonic() - started, 2)
-        for ws in [*senders, reader_ws]:
-            await ws.close()
-        for task in tasks:
-            await task
+        dropped_after = await stalled_clients_dropped(live)
+        await traffic.close()
         for sock in stalled:
             sock.close()
-        pushed_mb = STALLED * sent * len(json.dumps(BIG_TEXT)) / 2**20
+
+        pushed_mb = STALLED * traffic.sent * len(json.dumps(BIG_TEXT)) / 2**20
         middle = samples[len(samples) // 2 - 1]
-        second_half_growth = max(samples[len(samples) // 2 :]) - middle
         live.record(
             "stalled_client",
             {
-                "messages": sent,
+                "messages": traffic.sent,
                 "stalled_clients": STALLED,
                 "pushed_to_them_mb": round(pushed_mb, 1),
                 "rss_baseline_mb": round(baseline, 1),
                 "rss_middle_mb": round(middle, 1),
                 "rss_peak_mb": round(max(samples), 1),
-                "rss_second_half_growth_mb": round(second_half_growth, 1),
-                "delivered": len(latencies),
-                "max_delivery_s": round(max(latencies.values()), 3),
+                "rss_second_half_growth_mb": round(max(samples[len(samples) // 2 :]) - middle, 1),
+                "max_delivery_s": round(max(traffic.latencies.values()), 3),
                 "daphne_dropped_it_s_after_stall": dropped_after,
             },
         )
-        assert max(latencies.values()) <= MAX_DELIVERY_SECONDS, latencies
+        assert max(traffic.latencies.values()) <= MAX_DELIVERY_SECONDS, traffic.latencies
         assert max(samples) - baseline <= MAX_GROWTH_SHARE * pushed_mb, samples
 
     try:
@@ -505,34 +374,62 @@ def test_a_client_that_never_reads_costs_others_nothing(live):
 # --- a crowd leaves at once ----------------------------------------------------------------
 
 
+class Crowd:
+    """CROWD connections to one room through nginx, shared by the three users."""
+
+    USERS = ("alice", "bob", "staff")
+
+    def __init__(self, live, room):
+        self.live, self.room = live, room
+        self.sockets = []
+
+    async def open_one(self, number):
+        ws = await self.live.websocket(f"/ws/chat/{self.room}/", user=self.USERS[number % 3])
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), ACK_TIMEOUT))
+        assert welcome["type"] == "welcome", welcome
+        return ws
+
+    async def gather(self):
+        for start in range(0, CROWD, 50):  # 50 handshakes at a time
+            numbers = range(start, min(CROWD, start + 50))
+            self.sockets += await asyncio.gather(*(self.open_one(n) for n in numbers))
+
+    async def members(self):
+        """The members a new connection of alice's is welcomed with."""
+        async with self.live.websocket(f"/ws/chat/{self.room}/", user="alice") as ws:
+            welcome = json.loads(await asyncio.wait_for(ws.recv(), ACK_TIMEOUT))
+        return welcome["members"]
+
+    async def leave_at_once(self):
+        await asyncio.gather(*(ws.close() for ws in self.sockets))
+
+
+async def group_size_after(live, room):
+    """With Redis, the size of the room's channel layer group once it emptied."""
+    if not live.redis_url:
+        return None
+    client = redis.Redis.from_url(live.redis_url)
+    try:
+        group = f"asgi:group:chat.{room}"
+        await poll(lambda: client.zcard(group) == 0, RECONNECT_TIMEOUT, "the group empty")
+        return client.zcard(group)
+    finally:
+        client.close()
+
+
 def test_a_crowd_leaving_at_once_leaves_nothing_behind(live):
     """200 connections in one room (through nginx, shared by the three users) all close
     at the same moment. No error is logged, the room's members empty, and with Redis
     the room's channel layer group is empty too."""
     room = room_name("crowd")
-    users = ("alice", "bob", "staff")
     log_offsets = [len(server.output()) for server in live.servers]
 
-    async def open_one(number):
-        ws = await live.websocket(f"/ws/chat/{room}/", user=users[number % 3])
-        welcome = json.loads(await asyncio.wait_for(ws.recv(), ACK_TIMEOUT))
-        assert welcome["type"] == "welcome", welcome
-        return ws
-
-    async def members_now():
-        async with live.websocket(f"/ws/chat/{room}/", user="alice") as ws:
-            welcome = json.loads(await asyncio.wait_for(ws.recv(), ACK_TIMEOUT))
-        return welcome["members"]
-
     async def scenario():
-        crowd = []
-        for start in range(0, CROWD, 50):  # 50 handshakes at a time
-            crowd += await asyncio.gather(
-                *(open_one(n) for n in range(start, min(CROWD, start + 50)))
-            )
-        assert await members_now() == sorted(users)
+        crowd = Crowd(live, room)
+        await crowd.gather()
+        assert await crowd.members() == sorted(Crowd.USERS)
         started = time.monotonic()
-        await asyncio.gather(*(ws.close() for ws in crowd))
+        await crowd.leave_at_once()
         await poll(
             lambda: sum(established(port) for port in live.server_ports) == 0,
             RECONNECT_TIMEOUT,
@@ -540,25 +437,12 @@ def test_a_crowd_leaving_at_once_leaves_nothing_behind(live):
         )
         settled = time.monotonic() - started
 
-        # alice's last probe leaves too: nobody but a new probe is in the room.
-        async def only_the_probe():
-            return await members_now() == ["alice"]
+        async def only_the_probe():  # alice's last probe left too
+            return await crowd.members() == ["alice"]
 
         await poll(only_the_probe, PRESENCE_SETTLE, "the members empty")
         settled_members = time.monotonic() - started
-        group_size = None
-        if live.redis_url:  # the probe left last: the group empties
-            client = redis.Redis.from_url(live.redis_url)
-            try:
-                group = f"asgi:group:chat.{room}"
-                await poll(
-                    lambda: client.zcard(group) == 0,
-                    RECONNECT_TIMEOUT,
-                    "the room's group empty",
-                )
-                group_size = client.zcard(group)
-            finally:
-                client.close()
+        group_size = await group_size_after(live, room)
         errors = [
             line
             for server, offset in zip(live.servers, log_offsets)
@@ -567,7 +451,7 @@ def test_a_crowd_leaving_at_once_leaves_nothing_behind(live):
         live.record(
             "crowd",
             {
-                "clients": len(crowd),
+                "clients": len(crowd.sockets),
                 "closed_on_servers_s": round(settled, 2),
                 "members_empty_s": round(settled_members, 2),
                 "log_errors": len(errors),

@@ -4,14 +4,10 @@ pre_gen_project rejects bad answers before anything is written; post_gen_project
 every baked project its own secret key.
 """
 
-import subprocess
-import sys
-
 import pytest
 
 from tests.support.options import COOKIECUTTER_JSON
 
-BAKE_TIMEOUT = 120
 PYTHON_VERSION = COOKIECUTTER_JSON["_python_version"]
 
 REJECTED_SLUGS = [
@@ -33,52 +29,6 @@ REJECTED_SLUGS = [
 REJECTED_EMAILS = ["not-an-email", "a@b", "a b@example.com"]
 
 
-@pytest.fixture(scope="session")
-def cookiecutter_config(tmp_path_factory):
-    """A user config that keeps cookiecutter's replay and clone dirs out of $HOME."""
-    home = tmp_path_factory.mktemp("cookiecutter_home")
-    config = home / "config.yaml"
-    config.write_text(
-        f"cookiecutters_dir: '{home / 'cookiecutters'}'\n"
-        f"replay_dir: '{home / 'replay'}'\n"
-    )
-    return config
-
-
-@pytest.fixture
-def run_cookiecutter(template_dir, cookiecutter_config, tmp_path):
-    """Run the cookiecutter CLI with ``key=value`` answers into a fresh output dir.
-
-    Returns (completed process, output dir)."""
-    output_dir = tmp_path / "out"
-    output_dir.mkdir()
-
-    def run(env=None, **answers):
-        command = [
-            sys.executable,
-            "-m",
-            "cookiecutter",
-            "--no-input",
-            "--config-file",
-            str(cookiecutter_config),
-            "-o",
-            str(output_dir),
-            str(template_dir),
-            *(f"{key}={value}" for key, value in answers.items()),
-        ]
-        completed = subprocess.run(
-            command,
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=BAKE_TIMEOUT,
-            env=env,
-        )
-        return completed, output_dir
-
-    return run
-
-
 def secret_key(project):
     for line in (project / ".env").read_text().splitlines():
         if line.startswith("DJANGO_SECRET_KEY="):
@@ -88,9 +38,7 @@ def secret_key(project):
 
 def assert_rejected(run_cookiecutter, field, value):
     completed, output_dir = run_cookiecutter(**{field: value})
-    assert completed.returncode != 0, (
-        f"{field}={value!r} was accepted; stdout:\n{completed.stdout}"
-    )
+    assert completed.returncode != 0, f"{field}={value!r} was accepted; stdout:\n{completed.stdout}"
     error_lines = [line for line in completed.stderr.splitlines() if field in line]
     assert error_lines, (
         f"{field}={value!r}: no stderr line names {field}; stderr:\n{completed.stderr}"
@@ -111,8 +59,7 @@ def test_rejects_bad_email(run_cookiecutter, email):
 
 def assert_baked(completed, project):
     assert completed.returncode == 0, (
-        f"bake failed with exit code {completed.returncode}; stderr:\n"
-        f"{completed.stderr}"
+        f"bake failed with exit code {completed.returncode}; stderr:\n{completed.stderr}"
     )
     assert project.is_dir(), f"no project at {project}; stderr:\n{completed.stderr}"
 
@@ -156,16 +103,11 @@ def test_next_steps_use_a_python_that_is_new_enough(run_cookiecutter, tmp_path):
     path = fake_pythons(tmp_path / "bin", python3="3.11.2", python3_13="3.13.1")
     completed, _ = run_cookiecutter(env=path)
     assert completed.returncode == 0, completed.stderr
-    assert (
-        f"python3 is Python 3.11.2; the project needs {PYTHON_VERSION}"
-        in completed.stdout
-    )
+    assert f"python3 is Python 3.11.2; the project needs {PYTHON_VERSION}" in completed.stdout
     assert "    python3.13 -m venv .venv" in completed.stdout
 
 
-def test_next_steps_say_how_to_install_python_when_none_is_new_enough(
-    run_cookiecutter, tmp_path
-):
+def test_next_steps_say_how_to_install_python_when_none_is_new_enough(run_cookiecutter, tmp_path):
     path = fake_pythons(tmp_path / "bin", python3="3.11.2")
     completed, _ = run_cookiecutter(env=path)
     assert completed.returncode == 0, completed.stderr

@@ -1,6 +1,6 @@
 """Every combination works for real: deployed as its README says, used over the network.
 
-Each combination is deployed once (see tests/live.py): ``collectstatic`` and ``migrate``
+Each combination of the covering set is deployed once (tests/support/deployment.py): ``collectstatic`` and ``migrate``
 on a fresh SQLite file, then ``deploy/serve.sh`` with the production settings, behind a
 real nginx that runs ``deploy/nginx.conf`` with TLS; users alice, bob and staff, and a
 private room of alice and staff. With the redis layer two server processes share a real
@@ -16,89 +16,36 @@ import secrets
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.live import (
-    PRIVATE_ROOM,
+from tests.support.deployment import PRIVATE_ROOM, request
+from tests.support.websocket import (
+    HEALTHY,
     close_code,
     drain,
+    join,
+    message,
+    notification,
+    presence,
     receive,
-    request,
+    room_name,
+    say,
     send,
+    subscribe,
+    wait_for_frame,
 )
 
 FOREIGN_ORIGIN = "https://evil.example"
-HEALTHY = {"status": "ok", "database": "ok", "channel_layer": "ok"}
 OVERSIZED = 70_000  # bytes: over the servers' 64 KiB message limit
 TOO_LARGE = 9_000  # bytes: over MAX_FRAME_BYTES (8192), under the servers' limit
 FLOOD = 200  # frames at once: 20 pass the rate limit, over 50 are dropped: 4008
 # What a client sees when a message exceeds the server's own limit.
 SERVER_LIMIT_CLOSE_CODE = {"uvicorn": 1009, "daphne": 1006}
 
-
-def room_name(label):
-    """A fresh room per test: the deployment outlives the test."""
-    return f"{label}-{secrets.token_hex(4)}"
-
-
-async def join(ws, room, user, members):
-    """Read the two frames every chat connection starts with; return the history."""
-    assert await receive(ws) == {
-        "type": "welcome",
-        "protocol": 1,
-        "room": room,
-        "user": user,
-        "members": members,
-    }
-    history = await receive(ws)
-    assert history["type"] == "history", history
-    return history
-
-
-async def subscribe(ws, user):
-    """Read the two frames every notifications connection starts with."""
-    assert await receive(ws) == {"type": "welcome", "protocol": 1, "user": user}
-    history = await receive(ws)
-    assert history["type"] == "history", history
-    return history
-
-
-async def presence(ws, event, user, members):
-    assert await receive(ws) == {
-        "type": "presence",
-        "event": event,
-        "user": user,
-        "members": members,
-    }
-
-
-async def say(ws, text, client_id=None):
-    frame = {"type": "message", "text": text}
-    if client_id is not None:
-        frame["client_id"] = client_id
-    await send(ws, frame)
-
-
-async def message(ws, user, text, room):
-    """The next frame: a chat message in ``room`` from ``user`` with ``text``."""
-    frame = await receive(ws)
-    assert frame["type"] == "message", frame
-    assert (frame["room"], frame["user"], frame["text"]) == (room, user, text), frame
-    assert isinstance(frame["id"], int), frame
-    return frame
-
-
-async def notification(ws, response, text):
-    """The next frame: the notification that ``response`` (201) says was sent."""
-    assert response.status == 201, response
-    frame = await receive(ws)
-    assert frame["type"] == "notification", frame
-    assert (frame["id"], frame["text"]) == (response.json()["id"], text), frame
-    return frame
+pytestmark = pytest.mark.stage("live")
 
 
 # --- HTTP -------------------------------------------------------------------------------
 
 
-@pytest.mark.stage("live")
 def test_http_through_nginx_and_straight_to_the_server(live):
     with live.reporting():
         health = live.http("GET", "/healthz")
@@ -130,7 +77,6 @@ def test_http_through_nginx_and_straight_to_the_server(live):
             assert proxied.status in (200, 302), proxied
 
 
-@pytest.mark.stage("live")
 def test_sign_in_through_nginx(live):
     """The README's sign-in, over HTTPS through nginx; its credentials open a socket."""
 
@@ -156,7 +102,6 @@ def test_sign_in_through_nginx(live):
 # --- WebSockets ---------------------------------------------------------------------------
 
 
-@pytest.mark.stage("live")
 def test_echo_round_trip(live):
     async def scenario():
         async with live.websocket("/ws/echo/") as ws:
@@ -167,7 +112,6 @@ def test_echo_round_trip(live):
     live.run(scenario)
 
 
-@pytest.mark.stage("live")
 def test_identity_comes_from_the_credentials(live):
     room = room_name("identity")
 
@@ -190,62 +134,73 @@ def test_identity_comes_from_the_credentials(live):
     live.run(scenario)
 
 
-@pytest.mark.stage("live")
+async def enter(ws, room, user, members):
+    """Join ``room`` and see one's own arrival announced."""
+    await join(ws, room, user, members)
+    await presence(ws, "join", user, members)
+
+
+async def exchange_greetings(alice, bob, room):
+    """Both see each message, with its sender's name; returns both messages."""
+    await say(alice, "hello bob", client_id="c-1")
+    first = await message(alice, "alice", "hello bob", room)
+    assert first["client_id"] == "c-1"
+    assert await message(bob, "alice", "hello bob", room) == first
+    await say(bob, "hi alice")
+    reply = await message(bob, "bob", "hi alice", room)
+    assert await message(alice, "bob", "hi alice", room) == reply
+    assert reply["id"] > first["id"]
+    return first, reply
+
+
+async def resend_reaches_the_sender_alone(alice, bob, room, first):
+    """The same client_id again: not stored again, acknowledged to the sender alone
+    (the next message bob sees is the one after it). Returns that next message."""
+    await say(alice, "hello bob", client_id="c-1")
+    assert await message(alice, "alice", "hello bob", room) == first
+    await say(alice, "after the resend")
+    after = await message(alice, "alice", "after the resend", room)
+    assert await message(bob, "alice", "after the resend", room) == after
+    return after
+
+
+async def resume_gets_exactly_what_came_after(live, room, first, later):
+    """A connection with ``?since=`` gets the messages after ``first``, once each; one
+    without, all of them."""
+    async with live.websocket(f"/ws/chat/{room}/?since={first['id']}", user="bob") as bob:
+        history = await join(bob, room, "bob", ["bob"])
+        assert history["messages"] == later
+        assert history["truncated"] is False
+    async with live.websocket(f"/ws/chat/{room}/", user="bob") as bob:
+        history = await join(bob, room, "bob", ["bob"])
+        assert history["messages"] == [first, *later]
+
+
 def test_chat_between_two_users(live):
     room, other_room = room_name("chat"), room_name("elsewhere")
 
     async def scenario():
         async with live.websocket(f"/ws/chat/{room}/", user="alice") as alice:
-            await join(alice, room, "alice", ["alice"])
-            await presence(alice, "join", "alice", ["alice"])
+            await enter(alice, room, "alice", ["alice"])
             async with (
                 live.websocket(f"/ws/chat/{room}/", user="bob") as bob,
                 live.websocket(f"/ws/chat/{other_room}/", user="alice") as outsider,
             ):
-                await join(bob, room, "bob", ["alice", "bob"])
-                await presence(bob, "join", "bob", ["alice", "bob"])
+                await enter(bob, room, "bob", ["alice", "bob"])
                 await presence(alice, "join", "bob", ["alice", "bob"])
-                await join(outsider, other_room, "alice", ["alice"])
-                await presence(outsider, "join", "alice", ["alice"])
-
-                # Both see each message, with its sender's name.
-                await say(alice, "hello bob", client_id="c-1")
-                first = await message(alice, "alice", "hello bob", room)
-                assert first["client_id"] == "c-1"
-                assert await message(bob, "alice", "hello bob", room) == first
-                await say(bob, "hi alice")
-                reply = await message(bob, "bob", "hi alice", room)
-                assert await message(alice, "bob", "hi alice", room) == reply
-                assert reply["id"] > first["id"]
-
-                # The same client_id again: not stored again, acknowledged to the
-                # sender alone (bob's next frame is the message after it).
-                await say(alice, "hello bob", client_id="c-1")
-                assert await message(alice, "alice", "hello bob", room) == first
-                await say(alice, "after the resend")
-                after = await message(alice, "alice", "after the resend", room)
-                assert await message(bob, "alice", "after the resend", room) == after
-
-                # The other room heard none of it: its next frame is its own message.
+                await enter(outsider, other_room, "alice", ["alice"])
+                first, reply = await exchange_greetings(alice, bob, room)
+                after = await resend_reaches_the_sender_alone(alice, bob, room, first)
+                # The other room heard none of it: the next message it sees is its own.
                 await say(outsider, "anyone?")
                 await message(outsider, "alice", "anyone?", other_room)
             # bob's last connection closed.
             await presence(alice, "leave", "bob", ["alice"])
-
-        # Resume after the first message: exactly the later ones, once each.
-        since = f"/ws/chat/{room}/?since={first['id']}"
-        async with live.websocket(since, user="bob") as bob:
-            history = await join(bob, room, "bob", ["bob"])
-            assert history["messages"] == [reply, after]
-            assert history["truncated"] is False
-        async with live.websocket(f"/ws/chat/{room}/", user="bob") as bob:
-            history = await join(bob, room, "bob", ["bob"])
-            assert history["messages"] == [first, reply, after]
+        await resume_gets_exactly_what_came_after(live, room, first, [reply, after])
 
     live.run(scenario)
 
 
-@pytest.mark.stage("live")
 def test_notification_from_staff_reaches_the_user(live):
     async def scenario():
         async with live.websocket("/ws/notifications/", user="alice") as ws:
@@ -260,7 +215,6 @@ def test_notification_from_staff_reaches_the_user(live):
     live.run(scenario)
 
 
-@pytest.mark.stage("live")
 def test_foreign_or_missing_origin(live):
     room = room_name("origin")
     paths = ("/ws/echo/", f"/ws/chat/{room}/", "/ws/notifications/")
@@ -290,7 +244,6 @@ def test_foreign_or_missing_origin(live):
     live.run(scenario)
 
 
-@pytest.mark.stage("live")
 def test_close_codes(live):
     """4001 without credentials, 4003 outside a private room, 4008 for a flood."""
 
@@ -298,9 +251,7 @@ def test_close_codes(live):
         anonymous = [({}, "/ws/chat/lobby/"), ({}, "/ws/notifications/")]
         if live.auth == "token":  # an unknown key is the same as none
             anonymous.append(({}, "/ws/chat/lobby/?token=unknown-key"))
-            anonymous.append(
-                ({"Authorization": "Token unknown-key"}, "/ws/notifications/")
-            )
+            anonymous.append(({"Authorization": "Token unknown-key"}, "/ws/notifications/"))
         for headers, path in anonymous:
             async with live.websocket(path, headers=headers) as ws:
                 assert await drain(ws) == ([], 4001), path
@@ -327,7 +278,6 @@ def test_close_codes(live):
     live.run(scenario)
 
 
-@pytest.mark.stage("live")
 def test_frame_limits(live):
     """An 8 KiB+ frame gets ``too_large``; a 70 000-byte one never reaches Python: the
     server ends the connection. Straight to the server the code is exact (Uvicorn
@@ -367,7 +317,6 @@ def test_frame_limits(live):
 # --- other processes ----------------------------------------------------------------------
 
 
-@pytest.mark.stage("live")
 def test_reach_across_processes(live):
     """``manage.py notify`` runs in a process of its own: with the redis layer it reaches
     the open socket live, with the in-memory layer only the next connection's history
@@ -381,11 +330,7 @@ def test_reach_across_processes(live):
             await subscribe(ws, "alice")
             await asyncio.to_thread(live.manage, "notify", "alice", "from a command")
             if redis:
-                frame = await receive(ws)
-                assert (frame["type"], frame["text"]) == (
-                    "notification",
-                    "from a command",
-                )
+                await wait_for_frame(ws, type="notification", text="from a command")
             else:  # nothing live: the next frame is one sent after it by the server
                 payload = {"user": "alice", "text": "later"}
                 response = live.post_notification("staff", payload, port=server_a)

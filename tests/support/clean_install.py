@@ -24,6 +24,7 @@ import fcntl
 import os
 import shutil
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.options import REPO_ROOT
 from tests.support.processes import path_without, port_is_free, run, tail
 from tests.support.redis_server import RedisServer
 
@@ -60,14 +62,11 @@ def python_install_hint(version):
 def find_python(version):
     """An interpreter of ``version`` ("3.12"): this one, one on PATH, or pyenv's."""
     candidates = (
-        [sys.executable]
-        if f"{sys.version_info[0]}.{sys.version_info[1]}" == version
-        else []
+        [sys.executable] if f"{sys.version_info[0]}.{sys.version_info[1]}" == version else []
     )
     candidates += [shutil.which(f"python{version}")]
     candidates += sorted(
-        str(path)
-        for path in Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}")
+        str(path) for path in Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}")
     )
     for candidate in filter(None, candidates):
         probe = run(
@@ -244,15 +243,8 @@ class CleanInstall:
     def step_environment(self, step, replaced):
         values = {**self.job.get("env", {}), **step.get("env", {})}
         for declared, actual in replaced.items():
-            values = {
-                key: str(value).replace(declared, actual)
-                for key, value in values.items()
-            }
-        return (
-            self.env
-            | self.wheelhouse.environment()
-            | {k: str(v) for k, v in values.items()}
-        )
+            values = {key: str(value).replace(declared, actual) for key, value in values.items()}
+        return self.env | self.wheelhouse.environment() | {k: str(v) for k, v in values.items()}
 
     # -- the run
 
@@ -268,9 +260,7 @@ class CleanInstall:
         self.env = self.base_environment()
         requirements = sorted(self.checkout.glob("requirements/*.txt"))
         fill_started = time.monotonic()
-        downloaded = self.wheelhouse.fill(
-            self.venv / "bin" / "pip", requirements, self.env
-        )
+        downloaded = self.wheelhouse.fill(self.venv / "bin" / "pip", requirements, self.env)
         self.timings["wheelhouse"] = round(time.monotonic() - fill_started, 1)
         if downloaded:
             self.notes.append("filled the wheelhouse from the package index")
@@ -293,9 +283,7 @@ class CleanInstall:
     def check_action(self, step):
         uses = step.get("uses", "")
         if not uses.startswith(("actions/checkout@", "actions/setup-python@")):
-            pytest.fail(
-                f"{self.bake.id}: no stand-in for the action {uses!r}", pytrace=False
-            )
+            pytest.fail(f"{self.bake.id}: no stand-in for the action {uses!r}", pytrace=False)
 
     def run_step(self, number, step, replaced):
         name = step.get("name", step["run"].splitlines()[0])
@@ -327,3 +315,56 @@ class CleanInstall:
     def step_environment_for(self, **extra):
         """The environment of a command run after the workflow, in the same checkout."""
         return self.env | self.wheelhouse.environment() | extra
+
+    def run_tests(self, *args, **env):
+        """The project's own pytest again, after the workflow, in its checkout: ``args``
+        for pytest, ``env`` on top of the runner's environment (the job's services are
+        gone: a test that needs Redis passes its own ``REDIS_URL``)."""
+        return run(
+            [self.python, "-m", "pytest", "-p", "no:cacheprovider", *args],
+            cwd=self.checkout,
+            env=self.step_environment_for(**env),
+            timeout=STEP_TIMEOUT,
+            check=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def wheelhouse():
+    """Where every clean install takes its packages from: kept between runs in
+    ``.cache/wheelhouse``, filled from the package index when a requirement is missing."""
+    return Wheelhouse(REPO_ROOT / ".cache" / "wheelhouse")
+
+
+@pytest.fixture(scope="session")
+def clean_installs(wheelhouse):
+    """Install a bake once per worker; returns its :class:`CleanInstall`, workflow run.
+
+    The installs live in memory (/dev/shm) where the machine has it: writing a virtual
+    environment there takes half the time it takes on a busy disk.
+    """
+    shared_memory = Path("/dev/shm")
+    root = Path(
+        tempfile.mkdtemp(
+            prefix="clean-installs-",
+            dir=shared_memory if os.access(shared_memory, os.W_OK) else None,
+        )
+    )
+    installs = {}
+
+    def install(bake):
+        if bake.id not in installs:
+            workdir = root / bake.id
+            workdir.mkdir()
+            installs[bake.id] = CleanInstall(bake, workdir, wheelhouse)
+        installs[bake.id].run_workflow()
+        return installs[bake.id]
+
+    yield install
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def clean_install(clean_installs, baked):
+    """This combination checked out, installed and tested by its own CI workflow."""
+    return clean_installs(baked)

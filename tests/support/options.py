@@ -1,5 +1,11 @@
-"""The template's options and their combinations, read from ``cookiecutter.json``."""
+"""The template's options and their combinations, all derived from ``cookiecutter.json``.
 
+The hooks' own functions decide what a choice option is (``hooks/pre_prompt.py``) and which
+combinations cannot go together (``hooks/pre_gen_project.py``), so that the test suite
+bakes exactly what a user can bake.
+"""
+
+import importlib.util
 import itertools
 import json
 from pathlib import Path
@@ -7,17 +13,53 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COOKIECUTTER_JSON = json.loads((REPO_ROOT / "cookiecutter.json").read_text())
 
-# Every non-underscore key with a list value is a choice option; the first value of
-# each list is its default.
-CHOICE_OPTIONS = {
-    key: value
-    for key, value in COOKIECUTTER_JSON.items()
-    if not key.startswith("_") and isinstance(value, list)
-}
-COMBINATIONS = [
-    dict(zip(CHOICE_OPTIONS, values))
-    for values in itertools.product(*CHOICE_OPTIONS.values())
-]
+
+def load_hook(name):
+    """A hook of the template as a module: its functions run unrendered; only running
+    it as a script needs what cookiecutter renders into it."""
+    path = REPO_ROOT / "hooks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"template_hooks.{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PRE_GEN = load_hook("pre_gen_project")
+POST_GEN = load_hook("post_gen_project")
+
+# option -> its choices, the default first.
+CHOICE_OPTIONS = load_hook("pre_prompt").choice_options(COOKIECUTTER_JSON)
+DEFAULTS = {option: choices[0] for option, choices in CHOICE_OPTIONS.items()}
+
+
+def combinations(choice_options=CHOICE_OPTIONS, error=PRE_GEN.combination_error):
+    """Every combination of choices that the pre-generation hook accepts, defaults first."""
+    every = (
+        dict(zip(choice_options, values)) for values in itertools.product(*choice_options.values())
+    )
+    return [combination for combination in every if error(combination) is None]
+
+
+def choice_pairs(combination):
+    """The pairs of (option, choice) that a combination holds, one per two options."""
+    return set(itertools.combinations(combination.items(), 2))
+
+
+def pairwise_covering(candidates):
+    """A small subset of ``candidates`` that holds every pair of choices of two options
+    that any candidate holds.
+
+    Greedy: take the candidate that holds the most pairs not yet held, the first one on
+    a tie (so the defaults come first), until every pair is held. With n options of two
+    choices each that is about log2(n) + 3 combinations instead of 2**n.
+    """
+    uncovered = set().union(*(choice_pairs(c) for c in candidates))
+    chosen = []
+    while uncovered:
+        best = max(candidates, key=lambda c: len(choice_pairs(c) & uncovered))
+        chosen.append(best)
+        uncovered -= choice_pairs(best)
+    return chosen
 
 
 def combination_id(combination):
@@ -25,15 +67,6 @@ def combination_id(combination):
     return "-".join(combination[option] for option in CHOICE_OPTIONS)
 
 
+COMBINATIONS = combinations()
 COMBINATION_IDS = [combination_id(c) for c in COMBINATIONS]
-
-# The combinations that the slower stages (fuzz, faults, browser) run on: between them
-# they hold every server with every channel layer, every auth option with every server
-# and every consumer style with every layer. Tests opt in with
-# ``@pytest.mark.combinations(*COVERING)``.
-COVERING = (
-    "async-session-in_memory-daphne",
-    "sync-token-in_memory-uvicorn",
-    "sync-token-redis-daphne",
-    "async-session-redis-uvicorn",
-)
+COVERING = [combination_id(c) for c in pairwise_covering(COMBINATIONS)]

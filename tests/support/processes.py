@@ -3,6 +3,7 @@
 import os
 import queue
 import shlex
+import shutil
 import socket
 import subprocess
 import threading
@@ -36,6 +37,11 @@ class Completed:
     @property
     def shown(self):
         return shlex.join(self.command)
+
+    @property
+    def report(self):
+        """For a failure message: the command, its exit code and its output's tail."""
+        return f"`{self.shown}` exited {self.returncode}; output tail:\n{tail(self.output)}"
 
 
 def run(command, *, cwd=None, env=None, timeout=DEFAULT_TIMEOUT, check=True, what=None):
@@ -152,3 +158,15 @@ def wait_for_line(lines, wanted, timeout):
         seen.append(line)
         if wanted in line:
             return "".join(seen)
+
+
+def require(tool):
+    """The path of the program ``tool``, or a failure that says how to install it."""
+    path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
+    if path is None:
+        pytest.fail(
+            f"{tool} is not installed. `make test` installs what the tests start; "
+            "tests/system-packages.sh names the Debian package of each program.",
+            pytrace=False,
+        )
+    return path

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 
 import pytest
+import redis as redis_client
 
 from tests.support.processes import free_port, output_lines, wait_for_line
 
@@ -65,3 +66,29 @@ class RedisServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis(tmp_path_factory):
+    """This worker's :class:`RedisServer`, started on first use, stopped at the end of
+    the session. The redis combinations ask for it lazily (``getfixturevalue``)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(redis):
+    """The URL of this worker's Redis (database 0)."""
+    return redis.url
+
+
+def flush_redis(url):
+    """Empty the database of ``url`` only: live deployments use another one."""
+    client = redis_client.Redis.from_url(url, socket_timeout=10)
+    try:
+        client.flushdb()
+    finally:
+        client.close()

@@ -14,7 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
 {%- if cookiecutter.auth == "session" %}
     path("accounts/", include("django.contrib.auth.urls")),
-{%- else %}
+{%- elif cookiecutter.auth == "token" %}
     path("api/token/", obtain_auth_token, name="api-token"),
 {%- endif %}
     path("admin/", admin.site.urls),

@@ -6,7 +6,7 @@ from django.conf import settings
 def test_the_configured_channel_layer_is_in_use(channel_layer):
 {%- if cookiecutter.channel_layer == "redis" %}
     assert type(channel_layer).__name__ == "RedisChannelLayer"
-{%- else %}
+{%- elif cookiecutter.channel_layer == "in_memory" %}
     assert type(channel_layer).__name__ == "InMemoryChannelLayer"
 {%- endif %}
 

@@ -104,7 +104,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
 {%- if cookiecutter.auth == "session" %}
         "rest_framework.authentication.SessionAuthentication",
-{%- else %}
+{%- elif cookiecutter.auth == "token" %}
         "rest_framework.authentication.TokenAuthentication",
 {%- endif %}
     ],
@@ -141,7 +141,7 @@ CHANNEL_LAYERS = {
         },
     },
 }
-{%- else %}
+{%- elif cookiecutter.channel_layer == "in_memory" %}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels.layers.InMemoryChannelLayer",
@@ -172,11 +172,17 @@ PRESENCE_TTL = env.float("PRESENCE_TTL", default=60)
 {%- if cookiecutter.channel_layer == "redis" %}
 PRESENCE_REDIS_CONNECTIONS = env.int("PRESENCE_REDIS_CONNECTIONS", default=50)
 {%- endif %}
+# What a connection gets first: the last CHAT_HISTORY_LENGTH messages, or at most
+# CHAT_SINCE_LIMIT after ?since=; a history request gets CHAT_HISTORY_PAGE_SIZE older
+# ones, or as many as it asks for up to CHAT_HISTORY_PAGE_MAX. The same for notifications.
 CHAT_HISTORY_LENGTH = 50
 CHAT_SINCE_LIMIT = 500
+CHAT_HISTORY_PAGE_SIZE = 50
+CHAT_HISTORY_PAGE_MAX = 100
 CHAT_MESSAGE_MAX_LENGTH = 2000
 NOTIFICATIONS_HISTORY_LENGTH = 50
 NOTIFICATIONS_SINCE_LIMIT = 500
+NOTIFICATIONS_TEXT_MAX_LENGTH = 2000
 
 LOGGING = {
     "version": 1,

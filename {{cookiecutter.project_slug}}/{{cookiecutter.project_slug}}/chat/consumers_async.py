@@ -16,7 +16,6 @@ class ChatConsumer(FrameConsumer):
     the room's channel layer group.
     """
 
-    client_types = chat.CLIENT_TYPES
     group = None
 
     async def connect(self):
@@ -35,8 +34,9 @@ class ChatConsumer(FrameConsumer):
         await self.accept()
         change = await presence.join(self.room_name, self.username, self.channel_name)
         await self.send_frame(chat.welcome(self.room_name, self.username, change.members))
-        since = since_from(self.scope)
-        messages, truncated = await database_sync_to_async(services.history)(self.room, since)
+        messages, truncated = await database_sync_to_async(services.history)(
+            self.room, since_from(self.scope)
+        )
         await self.send_frame(chat.history(messages, truncated))
         await self.announce(change)
 

@@ -16,7 +16,6 @@ class ChatConsumer(FrameConsumer):
     the room's channel layer group.
     """
 
-    client_types = chat.CLIENT_TYPES
     group = None
 
     def connect(self):

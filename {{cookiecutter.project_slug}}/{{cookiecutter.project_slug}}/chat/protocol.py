@@ -5,11 +5,8 @@ Each server frame is built here, once, for both consumer styles.
 
 from django.conf import settings
 
+from {{ cookiecutter.project_slug }}.chat.models import Message
 from {{ cookiecutter.project_slug }}.realtime.protocol import PROTOCOL_VERSION, int_field, text_field
-
-CLIENT_TYPES = frozenset({"message", "typing", "ping", "history"})
-HISTORY_PAGE_MAX = 100
-CLIENT_ID_MAX_LENGTH = 64
 
 
 def group_name(room_name):
@@ -56,7 +53,11 @@ def message_request(frame):
     """``(text, client_id)`` of a client ``message`` frame; an empty client_id is none."""
     text = text_field(frame, "text", max_length=settings.CHAT_MESSAGE_MAX_LENGTH)
     client_id = text_field(
-        frame, "client_id", max_length=CLIENT_ID_MAX_LENGTH, blank=True, required=False
+        frame,
+        "client_id",
+        max_length=Message._meta.get_field("client_id").max_length,
+        blank=True,
+        required=False,
     )
     return text, client_id or None
 
@@ -64,5 +65,11 @@ def message_request(frame):
 def history_request(frame):
     """``(before, limit)`` of a client ``history`` frame."""
     before = int_field(frame, "before", minimum=0)
-    limit = int_field(frame, "limit", minimum=1, maximum=HISTORY_PAGE_MAX, default=50)
+    limit = int_field(
+        frame,
+        "limit",
+        minimum=1,
+        maximum=settings.CHAT_HISTORY_PAGE_MAX,
+        default=settings.CHAT_HISTORY_PAGE_SIZE,
+    )
     return before, limit

@@ -1,29 +1,15 @@
-{%- if cookiecutter.auth == "session" -%}
-"""The chat pages. Both need a signed-in user: the socket authenticates by session cookie."""
+"""The chat pages. Who may open them is the auth option's rule, ``realtime.auth.page``."""
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from {{ cookiecutter.project_slug }}.realtime.auth import page
 
-@login_required
+
+@page
 def index(request):
     return render(request, "chat/index.html")
 
 
-@login_required
+@page
 def room(request, room):
     return render(request, "chat/room.html", {"room_name": room})
-{%- else -%}
-"""The chat pages. They are public: their script asks for credentials and gets a token
-from ``/api/token/``, which it presents to the socket (see ``static/chat/auth.js``)."""
-
-from django.shortcuts import render
-
-
-def index(request):
-    return render(request, "chat/index.html")
-
-
-def room(request, room):
-    return render(request, "chat/room.html", {"room_name": room})
-{%- endif %}

@@ -5,7 +5,5 @@ from {{ cookiecutter.project_slug }}.realtime.consumers import FrameConsumer
 class EchoConsumer(FrameConsumer):
     """``/ws/echo/``: sends every ``echo`` frame back to its sender."""
 
-    client_types = echo.CLIENT_TYPES
-
     async def on_echo(self, frame):
         await self.send_frame(echo.reply(frame))

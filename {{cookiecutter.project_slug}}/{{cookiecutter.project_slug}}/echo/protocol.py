@@ -2,8 +2,6 @@
 
 from {{ cookiecutter.project_slug }}.realtime.protocol import text_field
 
-CLIENT_TYPES = frozenset({"echo"})
-
 
 def reply(frame):
     """``{"type": "echo", "text": ...}`` back with the same text."""

@@ -13,7 +13,6 @@ class NotificationConsumer(FrameConsumer):
     this class forwards it (see ``FrameConsumer.realtime_frame``).
     """
 
-    client_types = notifications.CLIENT_TYPES
     group = None
 
     async def connect(self):

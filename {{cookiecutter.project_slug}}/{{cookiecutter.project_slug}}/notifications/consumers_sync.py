@@ -11,7 +11,6 @@ class NotificationConsumer(FrameConsumer):
     this class forwards it (see ``FrameConsumer.realtime_frame``).
     """
 
-    client_types = notifications.CLIENT_TYPES
     group = None
 
     def connect(self):

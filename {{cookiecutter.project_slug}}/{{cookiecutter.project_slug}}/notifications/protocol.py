@@ -2,8 +2,6 @@
 
 from {{ cookiecutter.project_slug }}.realtime.protocol import PROTOCOL_VERSION
 
-CLIENT_TYPES = frozenset({"ping"})
-
 
 def group_name(user_id):
     """The channel layer group of every connection of one user."""

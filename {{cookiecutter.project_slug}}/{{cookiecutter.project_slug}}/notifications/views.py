@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser
@@ -6,14 +7,12 @@ from rest_framework.views import APIView
 
 from {{ cookiecutter.project_slug }}.notifications.services import send_notification
 
-MAX_TEXT_LENGTH = 2000
-
 
 class NotificationSerializer(serializers.Serializer):
     user = serializers.SlugRelatedField(
         slug_field=get_user_model().USERNAME_FIELD, queryset=get_user_model().objects.all()
     )
-    text = serializers.CharField(max_length=MAX_TEXT_LENGTH)
+    text = serializers.CharField(max_length=settings.NOTIFICATIONS_TEXT_MAX_LENGTH)
     data = serializers.DictField(required=False, default=dict)
 
 

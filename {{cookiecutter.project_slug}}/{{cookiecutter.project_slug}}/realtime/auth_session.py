@@ -1,4 +1,4 @@
-"""WebSocket security for session auth: the Django session cookie identifies the user.
+"""Session auth: the Django session cookie identifies the user, on pages and sockets.
 
 Browsers send cookies with every request, whichever site opened the socket, so a
 handshake must prove it comes from one of our pages: its ``Origin`` header must name a
@@ -8,8 +8,15 @@ host in ``ALLOWED_HOSTS``, and a handshake without one is refused too (HTTP 403)
 from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 
 
 def websocket_security(application):
     """Wrap the WebSocket router: origin check first, then the session user."""
     return OriginValidator(AuthMiddlewareStack(application), settings.ALLOWED_HOSTS)
+
+
+def page(view):
+    """A chat page: signed-in users only; the socket it opens sends the session cookie.
+    Anonymous visitors go to the login page."""
+    return login_required(view)

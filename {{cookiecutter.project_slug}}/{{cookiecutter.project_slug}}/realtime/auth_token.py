@@ -1,4 +1,4 @@
-"""WebSocket security for token auth: a Django REST framework token identifies the user.
+"""Token auth: a Django REST framework token identifies the user on sockets and the API.
 
 A client presents its token as the header ``Authorization: Token <key>`` or, for
 browsers, which cannot set headers on a WebSocket, as the query parameter
@@ -17,6 +17,12 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.authtoken.models import Token
+
+
+def page(view):
+    """A chat page: public. Its script asks for credentials, gets a token from
+    ``/api/token/`` and presents it to the socket (see ``static/chat/auth.js``)."""
+    return view
 
 
 def websocket_security(application):

@@ -17,13 +17,13 @@ from {{ cookiecutter.project_slug }}.realtime.protocol import (
 
 class FrameConsumer(AsyncWebsocketConsumer):
     """Takes each client frame through the rate limit and :func:`decode`, then calls
-    ``on_<type>(frame)``. Subclasses list their frame types in ``client_types``.
+    ``on_<type>(frame)``: the frame types a consumer accepts are its ``on_<type>``
+    handlers, and nothing else.
 
     A refused frame gets an ``error`` frame and the connection stays open; one that keeps
     flooding is closed with 4008.
     """
 
-    client_types = frozenset()
     # Set once the server closes the connection: frames still in flight are ignored.
     closing = False
 
@@ -38,6 +38,12 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
         await super().__call__(scope, receive, send_unless_gone)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.client_types = frozenset(
+            name.removeprefix("on_") for name in dir(cls) if name.startswith("on_")
+        )
+
     @cached_property
     def rate_limiter(self):
         return RateLimiter.from_settings()
@@ -49,7 +55,6 @@ class FrameConsumer(AsyncWebsocketConsumer):
             self.rate_limiter.take()
             await self.keep_alive()
             frame = decode(text_data, bytes_data, self.client_types)
-            # decode() admits only client_types, each with its on_<type> handler.
             await getattr(self, f"on_{frame['type']}")(frame)
         except FrameError as error:
             await self.send_frame(error.frame)

@@ -4,8 +4,6 @@ Channels runs each handler of a sync consumer in a worker thread, so handlers ca
 ORM directly and reach the channel layer through ``async_to_sync``.
 """
 
-import asyncio
-from contextlib import suppress
 from functools import cached_property
 
 from asgiref.sync import async_to_sync
@@ -20,60 +18,18 @@ from {{ cookiecutter.project_slug }}.realtime.protocol import (
     decode,
     encode,
 )
-
-
-class SendQueue:
-    """The messages a connection sends, handed to the server by a task of their own.
-
-    Channels runs the handlers of every sync consumer of a process in one thread, and a
-    server's ``send`` may wait while the client's socket is full (Uvicorn's does). Were
-    the handler to wait there, a client that stops reading would hold that one thread
-    and every other connection of the process would wait with it. :meth:`put` only
-    queues: at most ``capacity`` frames, further ones are dropped, as the channel layer
-    drops messages for a channel nobody reads (history keeps them). The server's ping
-    timeout then ends the stalled connection.
-    """
-
-    def __init__(self, send, capacity):
-        self.send = send
-        self.capacity = capacity
-        self.queue = asyncio.Queue()
-        self.writer = None
-
-    async def put(self, message):
-        if message["type"] == "websocket.send" and self.queue.qsize() >= self.capacity:
-            return
-        self.queue.put_nowait(message)
-        if self.writer is None:
-            self.writer = asyncio.create_task(self.write())
-
-    async def write(self):
-        try:
-            while True:
-                await self.send(await self.queue.get())
-        except OSError:
-            # The client is gone (Uvicorn raises ClientDisconnected); the consumer goes
-            # on to its websocket.disconnect, and so leaves its groups and presence.
-            pass
-
-    async def close(self):
-        """Stop sending (the connection is over); raise what sending raised, if anything."""
-        if self.writer is None:
-            return
-        self.writer.cancel()
-        with suppress(asyncio.CancelledError):
-            await self.writer
+from {{ cookiecutter.project_slug }}.realtime.send_queue import SendQueue
 
 
 class FrameConsumer(WebsocketConsumer):
     """Takes each client frame through the rate limit and :func:`decode`, then calls
-    ``on_<type>(frame)``. Subclasses list their frame types in ``client_types``.
+    ``on_<type>(frame)``: the frame types a consumer accepts are its ``on_<type>``
+    handlers, and nothing else.
 
     A refused frame gets an ``error`` frame and the connection stays open; one that keeps
     flooding is closed with 4008.
     """
 
-    client_types = frozenset()
     # Set once the server closes the connection: frames still in flight are ignored.
     closing = False
 
@@ -83,6 +39,12 @@ class FrameConsumer(WebsocketConsumer):
             await super().__call__(scope, receive, queue.put)
         finally:
             await queue.close()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.client_types = frozenset(
+            name.removeprefix("on_") for name in dir(cls) if name.startswith("on_")
+        )
 
     @cached_property
     def rate_limiter(self):
@@ -95,7 +57,6 @@ class FrameConsumer(WebsocketConsumer):
             self.rate_limiter.take()
             self.keep_alive()
             frame = decode(text_data, bytes_data, self.client_types)
-            # decode() admits only client_types, each with its on_<type> handler.
             getattr(self, f"on_{frame['type']}")(frame)
         except FrameError as error:
             self.send_frame(error.frame)

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from {{ cookiecutter.project_slug }}.chat.models import Room
 from {{ cookiecutter.project_slug }}.chat.services import broadcast
+from {{ cookiecutter.project_slug }}.realtime.commands import checked_text
 
 
 class Command(BaseCommand):
@@ -17,8 +18,5 @@ class Command(BaseCommand):
             target = Room.objects.get(name=room)
         except Room.DoesNotExist:
             raise CommandError(f"No room named {room!r}; rooms open when a user joins.") from None
-        limit = settings.CHAT_MESSAGE_MAX_LENGTH
-        if not text.strip() or len(text) > limit:
-            raise CommandError(f"The text must be 1 to {limit} characters, not blank.")
-        message = broadcast(target, text)
+        message = broadcast(target, checked_text(text, settings.CHAT_MESSAGE_MAX_LENGTH))
         self.stdout.write(f"Sent message {message.id} to room {room}.")

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from {{ cookiecutter.project_slug }}.notifications.services import send_notification
-from {{ cookiecutter.project_slug }}.notifications.views import MAX_TEXT_LENGTH
+from {{ cookiecutter.project_slug }}.realtime.commands import checked_text
 
 
 class Command(BaseCommand):
@@ -13,8 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("text")
 
     def handle(self, *args, username, text, **options):
-        if not text.strip() or len(text) > MAX_TEXT_LENGTH:
-            raise CommandError(f"The text must be 1 to {MAX_TEXT_LENGTH} characters, not blank.")
+        text = checked_text(text, settings.NOTIFICATIONS_TEXT_MAX_LENGTH)
         User = get_user_model()
         try:
             user = User.objects.get_by_natural_key(username)

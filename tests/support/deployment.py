@@ -1,4 +1,4 @@
-"""A baked project deployed for real, on this machine, for tests/test_live.py.
+"""A baked project deployed for real, on this machine, for the live, fault and browser stages.
 
 The project runs as its README documents for production: ``collectstatic`` and
 ``migrate`` against a fresh SQLite file, then its own start command ``deploy/serve.sh``
@@ -14,8 +14,6 @@ process (terminate, wait, kill) when it is done with it.
 import asyncio
 import http.client
 import json
-import os
-import pwd
 import re
 import secrets
 import shutil
@@ -31,10 +29,10 @@ from urllib.parse import urlencode
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
-from tests.test_baked_projects import TOOL_TIMEOUT, flush_redis, tail
-from tests.test_deployment import nginx_test_config, production_env, require
+from tests.support.nginx import has_ipv6_loopback
+from tests.support.processes import require, run, tail
+from tests.support.redis_server import flush_redis
 
 # Bounds, not delays: generous, as a busy 2-core machine is slow to hash a password.
 START_TIMEOUT = 60  # seconds for a server or nginx to become ready
@@ -65,7 +63,14 @@ room = apps.get_model("chat", "Room").objects.create(name={PRIVATE_ROOM!r}, is_p
 room.members.set(get_user_model().objects.filter(username__in={PRIVATE_MEMBERS!r}))
 """
 
-LISTEN = re.compile(r"listen\s+(\[::\]:)?(80|443)\b")
+
+def production_env(**overrides):
+    """Only the variables the baked README documents as required in production."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "chat.example.com",
+    } | overrides
 
 
 class DeploymentError(Exception):
@@ -83,16 +88,6 @@ def insecure_tls():
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
-
-
-@cache
-def has_ipv6_loopback():
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 def free_ports(count):
@@ -222,9 +217,7 @@ class Response:
         return f"<HTTP {self.status} {self.text[:300]!r}>"
 
 
-def request(
-    port, method, path, *, tls=False, headers=None, body=None, timeout=HTTP_TIMEOUT
-):
+def request(port, method, path, *, tls=False, headers=None, body=None, timeout=HTTP_TIMEOUT):
     """One request to 127.0.0.1:``port`` with ``Host: localhost``; no redirects followed."""
     if tls:
         connection = http.client.HTTPSConnection(
@@ -253,9 +246,7 @@ class Browser:
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = self.deployment.http(
-            method, path, headers=headers, body=body, port=port
-        )
+        response = self.deployment.http(method, path, headers=headers, body=body, port=port)
         self.cookies.update(response.cookies())
         return response
 
@@ -292,9 +283,7 @@ class Browser:
             "X-CSRFToken": self.cookies.get("csrftoken", ""),
             "Referer": f"{self.deployment.origin}/",
         }
-        return self.request(
-            "POST", path, headers=headers, body=json.dumps(payload), port=port
-        )
+        return self.request("POST", path, headers=headers, body=json.dumps(payload), port=port)
 
 
 # --- the deployment -------------------------------------------------------------------
@@ -390,9 +379,7 @@ class Deployment:
         self.timings["nginx up"] = time.monotonic() - started
         # Straight to the servers, with the header nginx adds: test_live.py signs in
         # through nginx too, but a broken proxy should fail that test, not every one.
-        ports = [
-            self.server_ports[i % len(self.server_ports)] for i in range(len(USERS))
-        ]
+        ports = [self.server_ports[i % len(self.server_ports)] for i in range(len(USERS))]
         with ThreadPoolExecutor(len(USERS)) as pool:
             if self.auth == "token":
                 keys = pool.map(lambda u, p: self.obtain_token(u, port=p), USERS, ports)
@@ -404,19 +391,15 @@ class Deployment:
 
     def manage(self, *args):
         """Run ``manage.py`` in the deployment's environment; fail unless it exits 0."""
-        result = subprocess.run(
+        result = run(
             [self.python, "manage.py", *args],
             cwd=self.project,
             env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=TOOL_TIMEOUT,
             check=False,
         )
         if result.returncode != 0:
             raise DeploymentError(
-                f"`manage.py {args[0]}` exited {result.returncode}:\n"
-                f"{tail(result.stdout + result.stderr)}"
+                f"`manage.py {args[0]}` exited {result.returncode}:\n{tail(result.output)}"
             )
 
     def spawn_server(self, index, **env):
@@ -461,9 +444,7 @@ class Deployment:
         starts = sum(process.name == name for process in self.processes)
         suffix = f"-{starts + 1}" if starts else ""
         log = self.workdir / f"{name.replace(' ', '-')}{suffix}.log"
-        process = Process(
-            name, [command], log=log, cwd=self.project, env=self.env | env
-        )
+        process = Process(name, [command], log=log, cwd=self.project, env=self.env | env)
         self.processes.append(process)
         return process
 
@@ -472,7 +453,7 @@ class Deployment:
         workdir = self.workdir / "nginx"
         workdir.mkdir()
         site = (self.project / "deploy" / "nginx.conf").read_text()
-        config = nginx_live_config(
+        config = nginx.live_config(
             site,
             workdir,
             self.certificate,
@@ -488,9 +469,7 @@ class Deployment:
         )
         self.processes.append(self.nginx)
         for port in (self.http_port, self.https_port):
-            wait_until(
-                lambda port=port: accepting(port), self.nginx, f"listening on {port}"
-            )
+            wait_until(lambda port=port: accepting(port), self.nginx, f"listening on {port}")
 
     def stop(self):
         """Stop every process: all terminated at once, then each waited for."""
@@ -503,15 +482,11 @@ class Deployment:
         """The tails of every log of this deployment, for a failure report."""
         parts = []
         for process in self.processes:
-            parts.append(
-                f"--- {process.name} ({process.log}) ---\n{tail(process.output())}"
-            )
+            parts.append(f"--- {process.name} ({process.log}) ---\n{tail(process.output())}")
         for name in ("error.log", "access.log"):
             path = self.workdir / "nginx" / name
             if path.exists():
-                parts.append(
-                    f"--- nginx {name} ---\n{tail(path.read_text(errors='replace'))}"
-                )
+                parts.append(f"--- nginx {name} ---\n{tail(path.read_text(errors='replace'))}")
         return "\n".join(parts)
 
     # -- identities
@@ -520,9 +495,7 @@ class Deployment:
         """An HTTPS request through nginx; or, with ``port``, a plain one straight to
         that server with the header nginx adds for Django (X-Forwarded-Proto)."""
         if port is None:
-            return request(
-                self.https_port, method, path, tls=True, headers=headers, body=body
-            )
+            return request(self.https_port, method, path, tls=True, headers=headers, body=body)
         headers = {"X-Forwarded-Proto": "https", **(headers or {})}
         return request(port, method, path, headers=headers, body=body)
 
@@ -538,9 +511,7 @@ class Deployment:
         try:
             return response.json()["token"]
         except (ValueError, KeyError, TypeError):
-            raise SignInError(
-                f"POST /api/token/ for {username}: {response!r}"
-            ) from None
+            raise SignInError(f"POST /api/token/ for {username}: {response!r}") from None
 
     def log_in(self, username, *, port=None):
         """auth=session: a :class:`Browser` logged in as ``username``."""
@@ -555,9 +526,7 @@ class Deployment:
     def post_notification(self, sender, payload, *, port=None):
         """POST /api/notifications/ as ``sender``: through nginx, or to one server."""
         if self.auth == "session":
-            return self.browsers[sender].post_json(
-                "/api/notifications/", payload, port=port
-            )
+            return self.browsers[sender].post_json("/api/notifications/", payload, port=port)
         headers = {
             "Content-Type": "application/json",
             "Authorization": f"Token {self.tokens[sender]}",
@@ -603,39 +572,6 @@ class Deployment:
         )
 
 
-def nginx_live_config(site, workdir, certificate, upstreams, http_port, https_port):
-    """test_deployment's nginx config, listening on loopback ports, with every server of
-    ``upstreams`` in the upstream block, run as this user."""
-
-    def listen(match):
-        port = http_port if match.group(2) == "80" else https_port
-        host = "[::1]" if match.group(1) else "127.0.0.1"
-        return f"listen {host}:{port}"
-
-    site, count = LISTEN.subn(listen, site)
-    if count != 4:
-        raise DeploymentError(f"deploy/nginx.conf has {count} listen lines, not 4")
-    if not has_ipv6_loopback():
-        site = re.sub(r"\n\s*listen \[::1\]:\d+[^;]*;", "", site)
-    config = nginx_test_config(site, workdir, certificate, upstream=upstreams[0])
-    site_conf = workdir / "site.conf"
-    site = site_conf.read_text()
-    # One server line per upstream, each with the config's parameters (max_fails=0).
-    line = re.search(rf"server {re.escape(upstreams[0])}(?P<parameters>[^;]*);", site)
-    servers = "\n    ".join(
-        f"server {upstream}{line['parameters']};" for upstream in upstreams
-    )
-    site = site.replace(line.group(0), servers, 1)
-    # Temp folders that nginx would otherwise create under /var/lib/nginx.
-    for kind in ("fastcgi", "uwsgi", "scgi"):
-        site += f"{kind}_temp_path {workdir}/{kind};\n"
-    site_conf.write_text(site)
-    if os.geteuid() == 0:  # else the workers would run as nobody
-        user = pwd.getpwuid(os.geteuid()).pw_name
-        config.write_text(f"user {user};\n{config.read_text()}")
-    return config
-
-
 class Deployments:
     """The deployments of one test session, started on first use.
 
@@ -675,44 +611,7 @@ class Deployments:
             deployment.stop()
 
 
-# --- WebSocket frames -------------------------------------------------------------------
-
-
-async def receive(ws, timeout=FRAME_TIMEOUT):
-    """The next frame, decoded; fails after ``timeout`` seconds."""
-    async with asyncio.timeout(timeout):
-        return json.loads(await ws.recv())
-
-
-async def send(ws, frame):
-    await ws.send(json.dumps(frame))
-
-
-async def close_code(ws, timeout=FRAME_TIMEOUT):
-    """Wait for the server to end the connection; return the close code it sent
-    (1006 when the connection ended without a close frame). Any frame fails."""
-    try:
-        async with asyncio.timeout(timeout):
-            frame = await ws.recv()
-    except ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd is not None else 1006
-    raise AssertionError(
-        f"expected the connection to close, got a frame: {frame[:300]!r}"
-    )
-
-
-async def drain(ws, timeout=FRAME_TIMEOUT):
-    """Every frame until the server ends the connection: (frames, close code)."""
-    frames = []
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                frames.append(json.loads(await ws.recv()))
-    except ConnectionClosed as closed:
-        return frames, closed.rcvd.code if closed.rcvd is not None else 1006
-
-
-# --- fixtures (imported by tests/conftest.py) ------------------------------------------
+# --- fixtures ------------------------------------------
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,111 @@
+"""A chat client that survives a lost connection as the browser's does."""
+
+import asyncio
+import json
+import time
+
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from tests.support.websocket import send
+
+RECONNECT_TIMEOUT = 60  # seconds for a client to get back after a server died
+RETRY_DELAY = 0.2  # seconds between a client's attempts to reconnect
+ACK_TIMEOUT = 30  # seconds for a message to be acknowledged
+
+
+class ResumingClient:
+    """A chat client that survives a lost connection as the browser's does.
+
+    It remembers the id of the last message it saw and the messages it sent that are
+    not yet acknowledged (its own message coming back with its ``client_id``). After a
+    lost connection it reconnects with ``?since=<last id>`` and sends those again, with
+    the same ``client_id``: the server stores each ``client_id`` once.
+    """
+
+    def __init__(self, live, room, user):
+        self.live, self.room, self.user = live, room, user
+        self.received = []  # ids of every message frame, history included, in order
+        self.pending = {}  # client_id -> text: sent, not acknowledged
+        self.acknowledged = {}  # client_id -> message id
+        self.sent = 0
+        self.ws = None
+        self.reader = None
+        self.progress = asyncio.Event()
+
+    @property
+    def connected(self):
+        return self.reader is not None and not self.reader.done()
+
+    async def connect(self, timeout=RECONNECT_TIMEOUT):
+        """Open (or reopen) the connection, retrying until ``timeout``; resend what is
+        pending."""
+        started = time.monotonic()
+        while True:
+            since = f"?since={max(self.received)}" if self.received else ""
+            try:
+                self.ws = await self.live.websocket(f"/ws/chat/{self.room}/{since}", user=self.user)
+                welcome = json.loads(await asyncio.wait_for(self.ws.recv(), ACK_TIMEOUT))
+                break
+            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError):
+                if time.monotonic() - started > timeout:
+                    raise
+                await asyncio.sleep(RETRY_DELAY)  # a client's back-off, not a wait
+        assert welcome["type"] == "welcome", welcome
+        # The history first: it may acknowledge what was in flight.
+        history = json.loads(await asyncio.wait_for(self.ws.recv(), ACK_TIMEOUT))
+        assert history["type"] == "history", history
+        for message in history["messages"]:
+            self.record(message)
+        self.reader = asyncio.create_task(self.read())
+        for client_id, text in list(self.pending.items()):
+            await self.send_message(client_id, text)
+
+    async def read(self):
+        try:
+            async for raw in self.ws:
+                frame = json.loads(raw)
+                if frame["type"] == "message":
+                    self.record(frame)
+                self.progress.set()
+        except ConnectionClosed:
+            pass
+        self.progress.set()
+
+    def record(self, message):
+        self.received.append(message["id"])
+        client_id = message.get("client_id")
+        if message["user"] == self.user and client_id in self.pending:
+            del self.pending[client_id]
+            self.acknowledged[client_id] = message["id"]
+
+    async def send_message(self, client_id, text):
+        try:
+            await send(self.ws, {"type": "message", "text": text, "client_id": client_id})
+        except ConnectionClosed:
+            pass  # still pending: sent again after reconnecting
+
+    async def say(self):
+        """Send the next message of the conversation; return its client_id."""
+        self.sent += 1
+        client_id = f"{self.user}-{self.sent}"
+        self.pending[client_id] = f"{self.user} says {self.sent}"
+        await self.send_message(client_id, self.pending[client_id])
+        return client_id
+
+    async def until(self, predicate, timeout=ACK_TIMEOUT):
+        """Wait until ``predicate()`` holds, or the connection is lost."""
+        async with asyncio.timeout(timeout):
+            while not predicate() and self.connected:
+                self.progress.clear()
+                await self.progress.wait()
+        return predicate()
+
+    async def acknowledged_soon(self, client_id):
+        if not await self.until(lambda: client_id in self.acknowledged):
+            raise AssertionError(f"{self.user}: lost the connection before {client_id}")
+
+    async def close(self):
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            await self.reader

@@ -1,0 +1,52 @@
+"""The stages of the summary matrix: one column each, and the combinations each runs on.
+
+A per-combination test names its stage with ``@pytest.mark.stage(...)``; this table
+decides its combinations, so a new option or choice needs no edit in any test. Cheap
+stages run every combination; slow ones the pairwise covering set (see options.py).
+"""
+
+from tests.support.options import COMBINATION_IDS, COVERING
+
+EVERY = "every combination"
+COVERING_SET = "the covering set"
+
+# stage -> (what `make test` runs it on, what `make test-fast` runs it on: None, not at
+# all), in the matrix's column order.
+STAGES = {
+    "baked": (EVERY, EVERY),
+    "no leftovers": (EVERY, EVERY),
+    "ruff check": (EVERY, EVERY),
+    "ruff format": (EVERY, EVERY),
+    "manage.py check": (EVERY, EVERY),
+    "migrations": (EVERY, EVERY),
+    "pins": (EVERY, EVERY),
+    "deploy check": (EVERY, EVERY),
+    "compose": (EVERY, EVERY),
+    "nginx": (EVERY, EVERY),
+    "workflow": (EVERY, EVERY),
+    "docs": (EVERY, EVERY),
+    # The project as a user installs it: its own CI workflow in a clean install.
+    "own tests": (EVERY, COVERING_SET),
+    "fuzz": (COVERING_SET, None),
+    "postgres": (COVERING_SET, None),
+    "live": (COVERING_SET, None),
+    "faults": (COVERING_SET, None),
+    "browser": (COVERING_SET, None),
+    # Only with --soak, which runs nothing else.
+    "soak": (EVERY, None),
+}
+
+IDS = {EVERY: COMBINATION_IDS, COVERING_SET: COVERING}
+
+
+def scope(stage, fast=False):
+    """The combination ids a stage runs on (none under ``fast`` for a slow stage)."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}: add it to STAGES in {__name__}")
+    which = STAGES[stage][1 if fast else 0]
+    return IDS[which] if which else []
+
+
+def covering_stages(fast=False):
+    """The stages that run on the covering set only."""
+    return [stage for stage, runs in STAGES.items() if runs[1 if fast else 0] == COVERING_SET]
