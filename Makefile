@@ -4,6 +4,7 @@
 #   make test        run the template's whole test suite: every option combination
 #   make test-fast   bake, lint and check every combination; own tests of the covering set
 #   make soak        every combination's own suite SOAK_RUNS (5) times on a busy machine
+#   make docs        serve the documentation site on http://127.0.0.1:8000
 #
 # Python 3.12 or newer is required (Django 6.0). The tests also start redis-server,
 # nginx, PostgreSQL, Chromium and docker-compose (to check the compose file): `make test`
@@ -25,10 +26,10 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help demo test test-fast soak test-packages
+.PHONY: help demo test test-fast soak docs test-packages
 
 help:
-	@sed -n '3,6p' Makefile | cut -c3-
+	@sed -n '3,7p' Makefile | cut -c3-
 
 # One environment for the template's tools and every baked project's dependencies.
 $(VENV)/.installed: pyproject.toml
@@ -51,6 +52,9 @@ test-fast: $(VENV)/.installed test-packages
 # tests/test_soak.py: every flaky test, by id, from SOAK_RUNS runs of each own suite.
 soak: $(VENV)/.installed test-packages
 	$(VENV_PYTHON) -m pytest --soak $(SOAK_RUNS) $(PYTEST_ARGS)
+
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs serve
 
 demo: $(VENV)/.installed
 	rm -rf $(DEMO_DIR)

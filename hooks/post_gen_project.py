@@ -6,8 +6,8 @@ variant to its plain name and deletes the others, then deletes the files that on
 choices use. What is left reads as if it had been written for these options alone.
 
 A chosen variant that the template lacks (a choice added to cookiecutter.json without its
-files) stops the bake with a message that names the file and the option; cookiecutter
-then removes the project directory.
+files) stops the bake, before anything is renamed, with a message that names the file and
+the option; cookiecutter then removes the project directory.
 """
 
 import json
@@ -55,6 +55,17 @@ ONLY_FOR = {
         "tests/test_redis_layer.py",
     ],
 }
+
+
+def choice_options(config):
+    """option -> its choices, from cookiecutter.json as it was read: every key whose value
+    is a list, but the private ones (``_...``). The template's test suite reads its
+    options with this function too."""
+    return {
+        key: value
+        for key, value in config.items()
+        if not key.startswith("_") and isinstance(value, list)
+    }
 
 
 class MissingVariant(Exception):
@@ -189,10 +200,12 @@ def print_next_steps(context):
     print("\n".join(lines))
 
 
-def main(context):
-    options = {option: context[option] for option in context["_choices"]}
+def main(context, original):
+    """``context``: the answers; ``original``: cookiecutter.json as cookiecutter read it."""
+    choices = choice_options(original)
+    options = {option: context[option] for option in choices}
     try:
-        files = variant_files(context["project_slug"], options, context["_choices"])
+        files = variant_files(context["project_slug"], options, choices)
     except MissingVariant as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
@@ -204,4 +217,9 @@ def main(context):
 
 
 if __name__ == "__main__":
-    sys.exit(main(json.loads(r"""{{ cookiecutter | jsonify }}""")))
+    sys.exit(
+        main(
+            json.loads(r"""{{ cookiecutter | jsonify }}"""),
+            json.loads(r"""{{ _cookiecutter | jsonify }}"""),
+        )
+    )

@@ -68,7 +68,8 @@ def email_error(email):
 
 
 def combination_error(options, requires=REQUIRES):
-    """Why the chosen ``options`` (option -> choice) cannot go together, or None."""
+    """Why the chosen ``options`` (option -> choice; the whole context will do) cannot go
+    together, or None."""
     for (option, choice), (other, allowed, why) in requires.items():
         if options.get(option) == choice and options.get(other) not in allowed:
             return (
@@ -79,13 +80,12 @@ def combination_error(options, requires=REQUIRES):
 
 
 def main(context):
-    options = {option: context[option] for option in context["_choices"]}
     errors = [
         error
         for error in (
             slug_error(context["project_slug"]),
             email_error(context["author_email"]),
-            combination_error(options),
+            combination_error(context),
         )
         if error
     ]

@@ -65,6 +65,8 @@ def pytest_generate_tests(metafunc):
     if stage is None:
         raise ValueError(f"{metafunc.definition.nodeid} asks for a combination but names no stage")
     ids = scope(stage.args[0])
+    only = metafunc.definition.get_closest_marker("only")
+    choices = only.kwargs.items() if only else {}.items()
     metafunc.parametrize(
         "combination",
         [
@@ -74,7 +76,7 @@ def pytest_generate_tests(metafunc):
                 marks=pytest.mark.xdist_group(combination_id(c)),
             )
             for c in COMBINATIONS
-            if combination_id(c) in ids
+            if combination_id(c) in ids and choices <= c.items()
         ],
     )
 

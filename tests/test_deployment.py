@@ -147,6 +147,7 @@ def test_workflow_runs_lint_checks_and_the_test_suite(baked):
     assert "pip install -r requirements/dev.txt" in runs
     assert "ruff check . && ruff format --check ." in runs
     assert "pytest" in runs
+    assert "pip install -r requirements/docs.txt\nmkdocs build --strict\n" in runs
     if baked.combination["channel_layer"] == "redis":
         assert job["services"]["redis"]["image"].startswith("redis:")
         assert job["env"]["REDIS_URL"] == "redis://localhost:6379/0"

@@ -1,6 +1,6 @@
 """cookiecutter.json is the only list of options and choices, and the template follows it.
 
-The hooks take the choices from cookiecutter.json at bake time (hooks/pre_prompt.py);
+The hooks take the choices from cookiecutter.json as cookiecutter read it, at bake time;
 the post-generation hook's tables name every variant file; a choice that the template
 does not handle stops the bake, loudly, and leaves nothing behind; the slow stages run a
 pairwise covering set computed from the options.

@@ -1,7 +1,7 @@
 """The async and sync consumers are two spellings of one implementation, and stay so.
 
 Each consumer module exists once per consumer style (the ``consumers`` option's variant
-files, in the post-generation hook's table). Two bakes that differ in that option alone
+files, in the post-generation hook's VARIANTS). Two bakes that differ in that option alone
 must have, module by module: the same classes, the same methods (handlers), the same
 references to the project's own code in the same order within each method (the frames
 built and sent, the data read and written, the presence kept), and the same settings read.

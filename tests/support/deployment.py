@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.support import nginx
 from tests.support.nginx import has_ipv6_loopback
 from tests.support.processes import require, run, tail
 from tests.support.redis_server import flush_redis
@@ -449,7 +450,7 @@ class Deployment:
         return process
 
     def start_nginx(self):
-        nginx = require("nginx")
+        executable = require("nginx")
         workdir = self.workdir / "nginx"
         workdir.mkdir()
         site = (self.project / "deploy" / "nginx.conf").read_text()
@@ -463,7 +464,7 @@ class Deployment:
         )
         self.nginx = Process(
             "nginx",
-            [nginx, "-p", workdir, "-e", workdir / "error.log", "-c", config]
+            [executable, "-p", workdir, "-e", workdir / "error.log", "-c", config]
             + ["-g", "daemon off;"],
             log=workdir / "nginx.log",
         )

@@ -1,8 +1,8 @@
 """The template's options and their combinations, all derived from ``cookiecutter.json``.
 
-The hooks' own functions decide what a choice option is (``hooks/pre_prompt.py``) and which
-combinations cannot go together (``hooks/pre_gen_project.py``), so that the test suite
-bakes exactly what a user can bake.
+The hooks' own functions decide what a choice option is (``hooks/post_gen_project.py``) and
+which combinations cannot go together (``hooks/pre_gen_project.py``), so that the test
+suite bakes exactly what a user can bake.
 """
 
 import importlib.util
@@ -28,7 +28,7 @@ PRE_GEN = load_hook("pre_gen_project")
 POST_GEN = load_hook("post_gen_project")
 
 # option -> its choices, the default first.
-CHOICE_OPTIONS = load_hook("pre_prompt").choice_options(COOKIECUTTER_JSON)
+CHOICE_OPTIONS = POST_GEN.choice_options(COOKIECUTTER_JSON)
 DEFAULTS = {option: choices[0] for option, choices in CHOICE_OPTIONS.items()}
 
 

@@ -28,6 +28,7 @@ STAGES = {
     # The project as a user installs it: its own CI workflow in a clean install.
     "own tests": (EVERY, COVERING_SET),
     "fuzz": (COVERING_SET, None),
+    "walkthrough": (COVERING_SET, None),
     "postgres": (COVERING_SET, None),
     "live": (COVERING_SET, None),
     "faults": (COVERING_SET, None),

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The production start command: Daphne on $PORT behind nginx (deploy/nginx.conf).
 #   --proxy-headers       client address and scheme from nginx's X-Forwarded-* headers
-#   --websocket-max-*     messages over 64 KiB are refused before they reach Python
+#   --websocket-max-*     messages over {{ (cookiecutter._ws_max_message_bytes | int) // 1024 }} KiB are refused before they reach Python
 #   --ping-*              ping every WS_PING_INTERVAL s (20); drop a socket whose answer
 #                         takes over WS_PING_TIMEOUT s (20), such as a client that stopped
 #                         reading (Daphne would buffer all that is sent to it until then)
@@ -11,8 +11,8 @@ exec daphne \
     --bind "${HOST:-0.0.0.0}" \
     --port "${PORT:-8000}" \
     --proxy-headers \
-    --websocket-max-message-size 65536 \
-    --websocket-max-frame-size 65536 \
+    --websocket-max-message-size {{ cookiecutter._ws_max_message_bytes }} \
+    --websocket-max-frame-size {{ cookiecutter._ws_max_message_bytes }} \
     --ping-interval "${WS_PING_INTERVAL:-20}" \
     --ping-timeout "${WS_PING_TIMEOUT:-20}" \
     --application-close-timeout 10 \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The production start command: Uvicorn on $PORT behind nginx (deploy/nginx.conf).
 #   --proxy-headers, --forwarded-allow-ips   trust X-Forwarded-* from these addresses only
-#   --ws-max-size                            messages over 64 KiB close the socket (1009)
+#   --ws-max-size                            messages over {{ (cookiecutter._ws_max_message_bytes | int) // 1024 }} KiB close the socket (1009)
 #   --ws-ping-*                              ping every WS_PING_INTERVAL s (20); drop a
 #                                            socket whose answer takes over
 #                                            WS_PING_TIMEOUT s (20): dead or not reading
@@ -23,7 +23,7 @@ exec uvicorn config.asgi:application \
     --workers "${WEB_CONCURRENCY:-1}" \
     --proxy-headers \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" \
-    --ws-max-size 65536 \
+    --ws-max-size {{ cookiecutter._ws_max_message_bytes }} \
     --ws-ping-interval "${WS_PING_INTERVAL:-20}" \
     --ws-ping-timeout "${WS_PING_TIMEOUT:-20}" \
     --lifespan off \

@@ -158,7 +158,7 @@ MAX_FRAME_BYTES = env.int("MAX_FRAME_BYTES", default=8192)
 {%- if cookiecutter.server == "daphne" %}
 # The server drops bigger messages before they reach Python (the client sees 1006). Read by
 # `manage.py runserver`; production passes the same value to daphne on its command line.
-DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 65536
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = {{ cookiecutter._ws_max_message_bytes }}
 {%- endif %}
 # Per connection: a bucket of RATE_LIMIT_BURST frames refilled at RATE_LIMIT_PER_SECOND;
 # more than RATE_LIMIT_FLOOD_DROPS frames dropped within RATE_LIMIT_FLOOD_WINDOW seconds
