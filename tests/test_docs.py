@@ -48,3 +48,34 @@ def test_the_option_tables_list_what_cookiecutter_json_offers(page):
 @pytest.mark.stage("docs")
 def test_the_baked_documentation_builds(baked, tmp_path):
     build(baked.path, tmp_path / "site")
+
+
+# Where the project reads environment variables: settings, start command, health check.
+ENV_READ = re.compile(
+    r"""env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"|\$\{([A-Z][A-Z0-9_]+):-|environ\.get\("([A-Z][A-Z0-9_]+)\""""
+)
+
+
+@pytest.mark.stage("docs")
+def test_every_variable_the_project_reads_is_documented(baked):
+    """Each variable read by the settings, deploy/serve.sh or the health check has a row
+    in a table of docs/configuration.md or docs/deployment.md."""
+    sources = [*baked.path.glob("config/settings/*.py"), *baked.path.glob("deploy/*")]
+    read = {
+        name
+        for path in sources
+        if path.is_file()
+        for match in ENV_READ.finditer(path.read_text())
+        for name in match.groups()
+        if name
+    }
+    docs = "".join(
+        (baked.path / "docs" / page).read_text() for page in ("configuration.md", "deployment.md")
+    )
+    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)`", docs, re.MULTILINE))
+    documented |= {
+        n
+        for row in re.findall(r"^\| (`[A-Z_]+`(?:, `[A-Z_]+`)+) \|", docs, re.MULTILINE)
+        for n in re.findall(r"`(\w+)`", row)
+    }
+    assert read - {"DJANGO_SETTINGS_MODULE"} <= documented, sorted(read - documented)

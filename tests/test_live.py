@@ -43,6 +43,12 @@ SERVER_LIMIT_CLOSE_CODE = {"uvicorn": 1009, "daphne": 1006}
 pytestmark = pytest.mark.stage("live")
 
 
+def said(live, reason):
+    """What a client reads of a refusal's reason: Uvicorn passes it on; Daphne sends the
+    close code alone (django/daphne#374) and a 403 of its own."""
+    return reason if live.combination["server"] == "uvicorn" else ""
+
+
 # --- HTTP -------------------------------------------------------------------------------
 
 
@@ -219,18 +225,24 @@ def test_foreign_or_missing_origin(live):
     room = room_name("origin")
     paths = ("/ws/echo/", f"/ws/chat/{room}/", "/ws/notifications/")
 
-    async def refused(path, **options):
+    async def refused(path, because, **options):
+        """The handshake is refused with 403, and says why where the server lets it."""
         with pytest.raises(InvalidStatus) as raised:
             async with live.websocket(path, **options):
                 pass
-        return raised.value.response.status_code
+        response = raised.value.response
+        assert response.status_code == 403, (path, response)
+        if said(live, because):
+            assert response.body.decode() == f"{because}\n", (path, response.body)
 
     async def scenario():
+        foreign = f"the Origin {FOREIGN_ORIGIN} is not one of this site's"
         for path in paths:
-            assert await refused(path, user="alice", origin=FOREIGN_ORIGIN) == 403, path
+            await refused(path, foreign, user="alice", origin=FOREIGN_ORIGIN)
         if live.auth == "session":
+            missing = "a handshake without an Origin header is refused"
             for path in paths:
-                assert await refused(path, user="alice", origin=None) == 403, path
+                await refused(path, missing, user="alice", origin=None)
         else:
             async with live.websocket("/ws/echo/", origin=None) as ws:
                 await send(ws, {"type": "echo", "text": "no origin"})
@@ -239,7 +251,7 @@ def test_foreign_or_missing_origin(live):
             async with live.websocket(notifications, user="alice", origin=None) as ws:
                 await subscribe(ws, "alice")
         # A room name outside [A-Za-z0-9_-]{1,64}: no route.
-        assert await refused("/ws/chat/no.dots/", user="alice") == 403
+        await refused("/ws/chat/no.dots/", "no WebSocket endpoint at this path", user="alice")
 
     live.run(scenario)
 
@@ -248,16 +260,24 @@ def test_close_codes(live):
     """4001 without credentials, 4003 outside a private room, 4008 for a flood."""
 
     async def scenario():
-        anonymous = [({}, "/ws/chat/lobby/"), ({}, "/ws/notifications/")]
-        if live.auth == "token":  # an unknown key is the same as none
-            anonymous.append(({}, "/ws/chat/lobby/?token=unknown-key"))
-            anonymous.append(({"Authorization": "Token unknown-key"}, "/ws/notifications/"))
-        for headers, path in anonymous:
+        signed_out = "not signed in"
+        anonymous = [({}, "/ws/chat/lobby/", signed_out), ({}, "/ws/notifications/", signed_out)]
+        if live.auth == "token":  # an unknown key is the same as none, and says so
+            unknown = "unknown token: get one from /api/token/"
+            bearer = "use 'Authorization: Token <key>', not Bearer"
+            anonymous.append(({}, "/ws/chat/lobby/?token=unknown-key", unknown))
+            anonymous.append(
+                ({"Authorization": "Token unknown-key"}, "/ws/notifications/", unknown)
+            )
+            anonymous.append(({"Authorization": "Bearer a-key"}, "/ws/notifications/", bearer))
+        for headers, path, reason in anonymous:
             async with live.websocket(path, headers=headers) as ws:
                 assert await drain(ws) == ([], 4001), path
+                assert ws.close_reason == said(live, reason), path
 
         async with live.websocket(f"/ws/chat/{PRIVATE_ROOM}/", user="bob") as ws:
             assert await drain(ws) == ([], 4003)
+            assert ws.close_reason == said(live, "not a member of this private room")
         async with live.websocket(f"/ws/chat/{PRIVATE_ROOM}/", user="alice") as ws:
             await join(ws, PRIVATE_ROOM, "alice", ["alice"])
 
@@ -274,6 +294,7 @@ def test_close_codes(live):
         limited = [f for f in frames if f.get("code") == "rate_limited"]
         assert 1 <= len(limited) <= 1 + elapsed, frames
         assert code == 4008
+        assert ws.close_reason == said(live, "too many frames: slow down, then reconnect")
 
     live.run(scenario)
 

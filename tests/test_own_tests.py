@@ -49,8 +49,8 @@ def test_fuzz_tests_at_full_strength(clean_install, request, record_property):
     """Thousands of malformed frames per endpoint (the project's ``fuzz`` profile)."""
     env = {}
     if clean_install.bake.combination["channel_layer"] == "redis":
-        env["REDIS_URL"] = request.getfixturevalue("redis_server")
-        flush_redis(env["REDIS_URL"])  # no groups or messages of another combination
+        env["REDIS_TEST_URL"] = request.getfixturevalue("redis_server")
+        flush_redis(env["REDIS_TEST_URL"])  # no groups or messages of another combination
     result = clean_install.run_tests(
         "tests/test_fuzz.py",
         "--hypothesis-profile=fuzz",

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.stage("postgres")
 def test_own_suite_passes_on_postgresql(clean_install, postgres_url, request):
     env = {"DATABASE_URL": postgres_url}
     if clean_install.bake.combination["channel_layer"] == "redis":
-        env["REDIS_URL"] = request.getfixturevalue("redis_server")
-        flush_redis(env["REDIS_URL"])
+        env["REDIS_TEST_URL"] = request.getfixturevalue("redis_server")
+        flush_redis(env["REDIS_TEST_URL"])
     result = clean_install.run_tests("-q", **env)
     assert result.returncode == 0, result.report
     assert "passed" in result.stdout

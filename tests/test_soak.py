@@ -19,11 +19,11 @@ def test_own_suite_never_flakes(clean_install, request, tmp_path, record_propert
     runs = request.config.getoption("soak")
     env = {}
     if clean_install.bake.combination["channel_layer"] == "redis":
-        env["REDIS_URL"] = request.getfixturevalue("redis_server")
+        env["REDIS_TEST_URL"] = request.getfixturevalue("redis_server")
     flakes, broken = {}, []
     for number in range(1, runs + 1):
         if env:
-            flush_redis(env["REDIS_URL"])
+            flush_redis(env["REDIS_TEST_URL"])
         report = tmp_path / f"run-{number}.xml"
         result = clean_install.run_tests("-q", f"--junitxml={report}", **env)
         failed = failed_tests(report) if report.exists() else []

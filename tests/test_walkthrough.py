@@ -22,8 +22,8 @@ def test_the_readme_adds_an_endpoint_as_written(clean_install, request, tmp_path
     shutil.copytree(clean_install.checkout, project, ignore=shutil.ignore_patterns(".git"))
     env = {}
     if clean_install.bake.combination["channel_layer"] == "redis":
-        env["REDIS_URL"] = request.getfixturevalue("redis_server")
-        flush_redis(env["REDIS_URL"])
+        env["REDIS_TEST_URL"] = request.getfixturevalue("redis_server")
+        flush_redis(env["REDIS_TEST_URL"])
     walkthrough = steps(section((project / "README.md").read_text(), "Add your own endpoint"))
     assert [step.kind for step in walkthrough].count("sh") >= 2, walkthrough
     outputs = []

@@ -50,17 +50,16 @@ class Communicator(WebsocketCommunicator):
         await super().disconnect(code, max(timeout, RECEIVE_TIMEOUT))
 {% if cookiecutter.channel_layer == "redis" %}
 
-@pytest.fixture(scope="session", autouse=True)
-def redis_server():
-    """The tests use the real Redis layer: without a server, say so once, clearly."""
+def pytest_sessionstart(session):
+    """The tests use the real Redis layer: without a server, say so in one line and stop."""
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
     try:
         client.ping()
     except redis.ConnectionError as error:
-        pytest.fail(
-            f"These tests need Redis at REDIS_URL={settings.REDIS_URL} ({error}). "
-            "Start one with `redis-server` or point REDIS_URL at one.",
-            pytrace=False,
+        pytest.exit(
+            f"The tests need Redis at {settings.REDIS_URL} ({error}). Start it with "
+            "`redis-server`, or point REDIS_TEST_URL at another one.",
+            returncode=1,
         )
     finally:
         client.close()
@@ -182,7 +181,11 @@ async def quiet(communicator):
     return True
 
 
-async def assert_closed_with(communicator, code):
-    """The server closes the connection with ``code`` and sends no data frame first."""
+async def assert_closed_with(communicator, code, reason=None):
+    """The server closes the connection with ``code`` and a reason a person can read
+    (``reason``, when given), and sends no data frame first."""
     output = await communicator.receive_output()
-    assert output == {"type": "websocket.close", "code": code}
+    assert (output["type"], output["code"]) == ("websocket.close", code), output
+    assert 0 < len(output.get("reason", "").encode()) <= 123, output
+    if reason is not None:
+        assert output["reason"] == reason, output

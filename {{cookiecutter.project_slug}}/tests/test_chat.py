@@ -22,7 +22,7 @@ def post(room_name, user, count):
 
 async def test_an_anonymous_user_is_closed_with_4001_before_any_frame(connect):
     socket = await connect("/ws/chat/lobby/")
-    await assert_closed_with(socket, 4001)
+    await assert_closed_with(socket, 4001, "not signed in")
 
 
 async def test_welcome_then_history_come_first(connect, alice):

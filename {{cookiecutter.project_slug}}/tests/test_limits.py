@@ -104,4 +104,4 @@ async def test_a_connection_that_keeps_flooding_is_closed_with_4008(connect, no_
         await socket.send_json_to({"type": "echo", "text": "flood"})
     assert await socket.receive_json_from() == {"type": "echo", "text": "flood"}
     assert (await socket.receive_json_from())["code"] == "rate_limited"
-    await assert_closed_with(socket, 4008)
+    await assert_closed_with(socket, 4008, "too many frames: slow down, then reconnect")

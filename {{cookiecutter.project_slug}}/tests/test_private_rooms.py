@@ -20,7 +20,7 @@ def private_room(name, *members):
 async def test_a_non_member_is_closed_with_4003_before_any_frame(connect, alice, bob):
     await private_room("staff", alice)
     socket = await connect("/ws/chat/staff/", bob)
-    await assert_closed_with(socket, 4003)
+    await assert_closed_with(socket, 4003, "not a member of this private room")
 
 
 async def test_frames_sent_after_the_refusal_are_ignored(connect, bob):

@@ -20,16 +20,16 @@ async def test_the_token_query_parameter_authenticates_a_browser_socket(connect,
 
 
 @pytest.mark.parametrize(
-    "headers",
+    ("headers", "reason"),
     [
-        [(b"authorization", b"Token not-a-real-key")],
-        [(b"authorization", b"Bearer whatever")],
-        [(b"authorization", b"Token ")],
+        ([(b"authorization", b"Token not-a-real-key")], "unknown token: get one from /api/token/"),
+        ([(b"authorization", b"Bearer whatever")], "use 'Authorization: Token <key>', not Bearer"),
+        ([(b"authorization", b"Token ")], "not signed in"),
     ],
 )
-async def test_an_unknown_or_malformed_token_is_anonymous(connect, headers):
+async def test_an_unknown_or_malformed_token_is_anonymous_and_told_why(connect, headers, reason):
     socket = await connect("/ws/chat/lobby/", headers=headers)
-    await assert_closed_with(socket, 4001)
+    await assert_closed_with(socket, 4001, reason)
 
 
 async def test_an_unknown_token_in_the_query_string_is_anonymous(connect):

@@ -1,6 +1,5 @@
 """Every WebSocket route of the project, one list per app."""
 
-from channels.security.websocket import WebsocketDenier
 from django.urls import re_path
 
 from {{ cookiecutter.project_slug }}.chat.routing import websocket_urlpatterns as chat_routes
@@ -8,6 +7,7 @@ from {{ cookiecutter.project_slug }}.echo.routing import websocket_urlpatterns a
 from {{ cookiecutter.project_slug }}.notifications.routing import (
     websocket_urlpatterns as notification_routes,
 )
+from {{ cookiecutter.project_slug }}.realtime.handshake import Refusal
 
 websocket_urlpatterns = [
     *echo_routes,
@@ -15,5 +15,5 @@ websocket_urlpatterns = [
     *notification_routes,
     # Anything else, a malformed room name included: refuse the handshake (HTTP 403)
     # instead of raising "No route found" inside the server.
-    re_path(r"", WebsocketDenier.as_asgi()),
+    re_path(r"", Refusal("no WebSocket endpoint at this path")),
 ]

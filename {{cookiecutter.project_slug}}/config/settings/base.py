@@ -184,9 +184,12 @@ NOTIFICATIONS_HISTORY_LENGTH = 50
 NOTIFICATIONS_SINCE_LIMIT = 500
 NOTIFICATIONS_TEXT_MAX_LENGTH = 2000
 
+# Every line once, through the root logger's console handler: Django's own "django" logger
+# would print what it is given a second time (under DEBUG), then pass it on to the root.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

@@ -1,6 +1,9 @@
 """Settings for the test suite: fast, isolated, no secrets needed."""
 
 from .base import *  # noqa: F403
+{%- if cookiecutter.channel_layer == "redis" %}
+from .base import CHANNEL_LAYERS, REDIS_URL, env
+{%- endif %}
 
 SECRET_KEY = "test-only-not-secret"
 DEBUG = False
@@ -12,3 +15,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+{%- if cookiecutter.channel_layer == "redis" %}
+
+# A Redis database of the tests' own (by default database 1 of REDIS_URL's server): they
+# empty it after every test, and a development server's rooms live in another one.
+REDIS_URL = env("REDIS_TEST_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/1")
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] = REDIS_URL
+{%- endif %}

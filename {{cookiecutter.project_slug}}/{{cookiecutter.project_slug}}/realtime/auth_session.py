@@ -6,14 +6,15 @@ host in ``ALLOWED_HOSTS``, and a handshake without one is refused too (HTTP 403)
 """
 
 from channels.auth import AuthMiddlewareStack
-from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+
+from {{ cookiecutter.project_slug }}.realtime.handshake import ExplainingOriginValidator
 
 
 def websocket_security(application):
     """Wrap the WebSocket router: origin check first, then the session user."""
-    return OriginValidator(AuthMiddlewareStack(application), settings.ALLOWED_HOSTS)
+    return ExplainingOriginValidator(AuthMiddlewareStack(application), settings.ALLOWED_HOSTS)
 
 
 def page(view):

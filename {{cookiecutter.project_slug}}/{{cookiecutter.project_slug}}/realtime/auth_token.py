@@ -13,10 +13,11 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
-from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.authtoken.models import Token
+
+from {{ cookiecutter.project_slug }}.realtime.handshake import ExplainingOriginValidator
 
 
 def page(view):
@@ -30,7 +31,7 @@ def websocket_security(application):
     return BrowserOriginValidator(TokenAuthMiddleware(application), settings.ALLOWED_HOSTS)
 
 
-class BrowserOriginValidator(OriginValidator):
+class BrowserOriginValidator(ExplainingOriginValidator):
     """Checks ``Origin`` when a client sends one; clients that send none pass."""
 
     def valid_origin(self, parsed_origin):
@@ -38,21 +39,29 @@ class BrowserOriginValidator(OriginValidator):
 
 
 class TokenAuthMiddleware(BaseMiddleware):
-    """Sets ``scope["user"]`` from the token in the headers or the query string."""
+    """Sets ``scope["user"]`` from the token in the headers or the query string, and
+    ``scope["auth_problem"]`` to what was wrong with it, for the 4001 close reason."""
 
     async def __call__(self, scope, receive, send):
-        key = token_from_headers(scope) or token_from_query(scope)
-        scope = dict(scope, user=await user_for_token(key))
+        key, problem = token_from_headers(scope)
+        key = key or token_from_query(scope)
+        user = await user_for_token(key)
+        if key and not user.is_authenticated:
+            problem = "unknown token: get one from /api/token/"
+        scope = dict(scope, user=user, auth_problem=problem)
         return await super().__call__(scope, receive, send)
 
 
 def token_from_headers(scope):
+    """``(key, problem)`` from the Authorization header: a ``Token`` key, or what is wrong
+    with the header."""
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             keyword, _, key = value.decode("latin1").partition(" ")
-            if keyword == "Token":
-                return key.strip()
-    return None
+            if keyword != "Token":
+                return None, f"use 'Authorization: Token <key>', not {keyword or 'an empty scheme'}"
+            return key.strip(), None
+    return None, None
 
 
 def token_from_query(scope):

@@ -7,6 +7,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from {{ cookiecutter.project_slug }}.realtime.limits import Flooding, RateLimiter
 from {{ cookiecutter.project_slug }}.realtime.protocol import (
+    CLOSE_REASONS,
     CloseCode,
     FrameError,
     FrameRefused,
@@ -65,6 +66,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     async def close(self, code=None, reason=None):
         self.closing = True
+        reason = reason or CLOSE_REASONS.get(code)
         # Daphne's WebSocket library accepts a plain int only, not an IntEnum.
         await super().close(code=None if code is None else int(code), reason=reason)
 
@@ -73,9 +75,11 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     async def refuse(self, code):
         """End the handshake with ``code``: accept first, as a browser only sees the close
-        code of an open socket (and so stops reconnecting)."""
+        code of an open socket (and so stops reconnecting). A 4001 says what was wrong
+        with the credentials, when the authentication found something."""
+        reason = self.scope.get("auth_problem") if code == CloseCode.NOT_AUTHENTICATED else None
         await self.accept()
-        await self.close(code=code)
+        await self.close(code=code, reason=reason)
 
     async def realtime_frame(self, event):
         """A frame from the group, built by :func:`group_event`."""

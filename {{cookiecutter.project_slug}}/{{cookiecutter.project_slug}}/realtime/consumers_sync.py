@@ -12,6 +12,7 @@ from django.conf import settings
 
 from {{ cookiecutter.project_slug }}.realtime.limits import Flooding, RateLimiter
 from {{ cookiecutter.project_slug }}.realtime.protocol import (
+    CLOSE_REASONS,
     CloseCode,
     FrameError,
     FrameRefused,
@@ -67,6 +68,7 @@ class FrameConsumer(WebsocketConsumer):
 
     def close(self, code=None, reason=None):
         self.closing = True
+        reason = reason or CLOSE_REASONS.get(code)
         # Daphne's WebSocket library accepts a plain int only, not an IntEnum.
         super().close(code=None if code is None else int(code), reason=reason)
 
@@ -75,9 +77,11 @@ class FrameConsumer(WebsocketConsumer):
 
     def refuse(self, code):
         """End the handshake with ``code``: accept first, as a browser only sees the close
-        code of an open socket (and so stops reconnecting)."""
+        code of an open socket (and so stops reconnecting). A 4001 says what was wrong
+        with the credentials, when the authentication found something."""
+        reason = self.scope.get("auth_problem") if code == CloseCode.NOT_AUTHENTICATED else None
         self.accept()
-        self.close(code=code)
+        self.close(code=code, reason=reason)
 
     def realtime_frame(self, event):
         """A frame from the group, built by :func:`group_event`."""

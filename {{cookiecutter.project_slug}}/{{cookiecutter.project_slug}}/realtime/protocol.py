@@ -22,6 +22,15 @@ class CloseCode(IntEnum):
     FLOODING = 4008
 
 
+# What a close says, for a person reading a raw client (at most 123 bytes). Daphne sends
+# the code alone (django/daphne#374); Uvicorn sends both.
+CLOSE_REASONS = {
+    CloseCode.NOT_AUTHENTICATED: "not signed in",
+    CloseCode.FORBIDDEN: "not a member of this private room",
+    CloseCode.FLOODING: "too many frames: slow down, then reconnect",
+}
+
+
 class ErrorCode(StrEnum):
     INVALID_JSON = "invalid_json"
     INVALID_MESSAGE = "invalid_message"
