@@ -33,6 +33,12 @@ def pytest_addoption(parser):
         "checked, the own tests of the covering set, no live stages",
     )
     parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        help="also save the browser stage's screenshots of the default combination here "
+        "(make screenshots: docs/images)",
+    )
+    parser.addoption(
         "--soak",
         type=int,
         default=0,
@@ -50,6 +56,7 @@ def pytest_configure(config):
         "markers", "only(**choices): of its stage's combinations, those with these choices"
     )
     config.addinivalue_line("markers", "soak: runs only with --soak N")
+    config.addinivalue_line("markers", "slow: left out of --fast (make test-fast)")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(StageMatrix(config), "stage-matrix")
         if config.getoption("soak"):
@@ -94,6 +101,8 @@ def pytest_collection_modifyitems(config, items):
         runs = bool(item.get_closest_marker("soak")) == soaking
         if fast and cid is not None:
             runs = runs and cid in scope(stage.args[0], fast=True)
+        if fast and item.get_closest_marker("slow"):
+            runs = False
         (kept if runs else deselected).append(item)
         if runs and cid is not None:
             item.user_properties.append(("matrix_cell", (cid, stage.args[0])))

@@ -11,6 +11,9 @@ declare -A PACKAGES=(
     [initdb]=postgresql
     [openssl]=openssl
     [chromium]=chromium
+    [git]=git
+    [unshare]=util-linux
+    [ip]=iproute2
 )
 
 have() {
@@ -22,6 +25,8 @@ missing=()
 for program in "${!PACKAGES[@]}"; do
     have "$program" || missing+=("${PACKAGES[$program]}")
 done
+# The browser stage's screenshots show emoji with this font (not a program).
+[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

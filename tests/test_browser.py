@@ -31,7 +31,9 @@ import pytest
 from tests.support.browser import (
     FRAME_TIMEOUT,
     OUTAGE_NOTICED_TIMEOUT,
+    PHONE,
     RECONNECT_SLACK,
+    Screenshots,
     backoff_cap,
     browser_tabs,
     expect,
@@ -39,6 +41,7 @@ from tests.support.browser import (
     seconds,
     stored_messages,
 )
+from tests.support.options import COMBINATION_IDS
 from tests.support.websocket import room_name
 
 # What the users say, typed key by key. The markup must show as text.
@@ -46,8 +49,17 @@ FIRST = "Hi Bob, <b>bold</b> & żółw 🐢"
 REPLY = "Hello Alice!"
 WHILE_DOWN = "Sent while the site was down"
 USERS = ["alice", "bob"]
+RAPID = 40  # messages typed as fast as Playwright types: twice the server's burst
+# How long the room list may take to show a change: its refresh interval, and some.
+ROOM_LIST_TIMEOUT = 15_000
 
 pytestmark = pytest.mark.stage("browser")
+
+
+@pytest.fixture
+def screenshots(live, tmp_path, request):
+    published = request.config.getoption("screenshots")
+    return Screenshots(tmp_path / "screenshots", live.id, COMBINATION_IDS[0], published)
 
 
 def two_users_in_one_room(live, room, tabs):
@@ -147,13 +159,14 @@ def outage_as_each_page_saw_it(tab, outage_started, all_down, back, observed):
     return reconnected
 
 
-def test_two_users_chat_in_the_browser_through_a_restart(chromium, live):
+def test_two_users_chat_in_the_browser_through_a_restart(chromium, live, screenshots):
     room, observed = room_name("browser"), {}
     with live.reporting(), browser_tabs(live, chromium, *USERS) as tabs:
         alice, bob = tabs
         try:
             two_users_in_one_room(live, room, tabs)
             said = typing_then_a_message_and_a_reply(alice, bob)
+            screenshots.take(alice, "room")
             for tab in tabs:  # no outage yet: no console error is tolerated
                 assert tab.unexpected_errors(live, room, (0, 0)) == ([], 0)
             outage_started = now_ms()
@@ -179,3 +192,61 @@ def test_two_users_chat_in_the_browser_through_a_restart(chromium, live):
             observed[tab.user]["failed_handshakes_logged"] = tolerated
         live.record("browser", observed)
         assert not unexpected, "\n".join(unexpected)
+
+
+def test_the_room_list_shows_who_is_in_each_room(chromium, live, screenshots):
+    """bob's room list shows the room alice is in, with her in it; once she leaves, the
+    list says so by itself (it keeps current), and her message is its last activity."""
+    room = room_name("list")
+    with live.reporting(), browser_tabs(live, chromium, *USERS) as (alice, bob):
+        alice.sign_in(live, room)
+        alice.type("Anyone here?")
+        alice.send()
+        alice.expect_conversation([("alice", "Anyone here?")])
+        bob.sign_in(live)
+        entry = bob.locator(f'#rooms li[data-room="{room}"]')
+        expect(entry.locator(".count")).to_have_text("1 here", timeout=ROOM_LIST_TIMEOUT)
+        expect(entry.locator(".activity")).to_have_text("active just now")
+        screenshots.take(bob, "room-list")
+        alice.page.close()
+        expect(entry.locator(".count")).to_have_text("nobody here", timeout=ROOM_LIST_TIMEOUT)
+
+
+def test_messages_typed_fast_arrive_once_each_without_tripping_the_limit(chromium, live):
+    """40 messages, typed and sent as fast as Playwright can, twice the server's burst:
+    the page paces them below the rate limit, so every one arrives exactly once, in
+    order, on one connection that is never closed (no 4008) and never reconnects."""
+    room = room_name("rapid")
+    texts = [f"rapid {number}" for number in range(1, RAPID + 1)]
+    with live.reporting(), browser_tabs(live, chromium, "alice") as (alice,):
+        alice.sign_in(live, room)
+        started = now_ms()
+        for text in texts:
+            alice.type(text)
+            alice.send()
+        alice.expect_conversation([("alice", text) for text in texts])
+        stored = stored_messages(live, room, ["alice"])
+        assert [m["text"] for m in stored] == texts
+        alice.keep_status_changes()
+        assert [state for _, state in alice.status_changes] == [], alice.status_changes
+        assert len(alice.sockets) == 1, alice.sockets
+        assert alice.unexpected_errors(live, room, (0, 0)) == ([], 0)
+        live.record("rapid", {"messages": RAPID, "all_shown_s": seconds(now_ms() - started)})
+
+
+def test_the_pages_on_a_phone_and_in_the_dark(chromium, live, screenshots):
+    """The narrow layout and the dark theme: signed in, the room and its members show,
+    and the composer works."""
+    room, said = room_name("looks"), []
+    for name, options in (("phone", PHONE), ("dark", {"color_scheme": "dark"})):
+        with live.reporting(), browser_tabs(live, chromium, "alice", **options) as (alice,):
+            if name == "phone":
+                alice.page.goto(f"/chat/{room}/")
+                screenshots.take(alice, "sign-in")
+            alice.sign_in(live, room)
+            alice.type(f"Hello from the {name}")
+            alice.send()
+            said.append(("alice", f"Hello from the {name}"))
+            alice.expect_conversation(said)
+            alice.expect_members(["alice"])
+            screenshots.take(alice, name)

@@ -4,9 +4,16 @@ pre_gen_project rejects bad answers before anything is written; post_gen_project
 every baked project its own secret key.
 """
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
-from tests.support.options import COOKIECUTTER_JSON
+from tests.support.baking import tool_env
+from tests.support.options import COOKIECUTTER_JSON, REPO_ROOT
+from tests.support.processes import run
+from tests.support.walkthrough import section, steps
 
 PYTHON_VERSION = COOKIECUTTER_JSON["_python_version"]
 
@@ -115,3 +122,36 @@ def test_next_steps_say_how_to_install_python_when_none_is_new_enough(run_cookie
     assert f"The project needs Python {PYTHON_VERSION} or newer" in said
     assert f"pyenv install {PYTHON_VERSION}" in said
     assert f"    python{PYTHON_VERSION} -m venv .venv" in completed.stdout
+
+
+def test_a_choice_that_is_not_offered_is_refused_naming_the_choices(run_cookiecutter):
+    """Cookiecutter refuses it before any hook can run (the README says so): the last
+    line names the option and its choices, and nothing is written."""
+    completed, output_dir = run_cookiecutter(consumers="threads")
+    assert completed.returncode != 0
+    last = completed.stderr.strip().splitlines()[-1]
+    assert "threads provided for choice variable consumers" in last, completed.stderr
+    assert str(COOKIECUTTER_JSON["consumers"]) in last
+    assert sorted(output_dir.iterdir()) == []
+
+
+def test_the_prompts_show_every_choice_in_full():
+    """Cookiecutter prints its questions with rich, which takes [...] for markup and
+    drops it (it ate "[standard]" once)."""
+    prompts = COOKIECUTTER_JSON["__prompts__"]
+    texts = [t for p in prompts.values() for t in (p.values() if isinstance(p, dict) else [p])]
+    assert texts and not [text for text in texts if "[" in text or "]" in text]
+
+
+def test_the_readme_bake_commands_run_as_written(tmp_path, cookiecutter_config):
+    """The template README's "Use it" commands, run from a folder that holds a clone."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    [commands] = [step.body for step in steps(section(readme, "Use it")) if step.kind == "sh"]
+    clone = tmp_path / "cookiecutter-django-channels"
+    run(["git", "clone", "--quiet", REPO_ROOT, clone])
+    env = tool_env(COOKIECUTTER_CONFIG=str(cookiecutter_config))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    for command in commands.strip().splitlines():
+        run(["bash", "-c", command], cwd=tmp_path, env=env, what=command)
+    baked = sorted(p.name for p in tmp_path.iterdir() if p.name != "cookiecutter-django-channels")
+    assert baked == ["realtime_chat", "support_desk", "via_git"], baked

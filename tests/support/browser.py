@@ -145,10 +145,10 @@ class Tab:
     def locator(self, selector):
         return self.page.locator(selector)
 
-    def sign_in(self, live, room):
-        """Open the room as ``self.user``, signing in the way the auth option says;
-        return once the page is connected."""
-        path = f"/chat/{room}/"
+    def sign_in(self, live, room=None):
+        """Open the room (the room list without one) as ``self.user``, signing in the
+        way the auth option says; return once the page is connected (shows its rooms)."""
+        path = f"/chat/{room}/" if room else "/"
         self.page.goto(path)
         if live.auth == "session":
             # The room needs a signed-in user: Django's login page, then back.
@@ -168,12 +168,17 @@ class Tab:
             form.locator("button[type=submit]").click()
             expect(form).to_be_hidden(timeout=PAGE_TIMEOUT)
         expect(self.locator("#signed-in")).to_contain_text(self.user, timeout=FRAME_TIMEOUT)
+        if room is None:
+            expect(self.locator("#lobby")).to_have_attribute("data-loaded", "true")
+            return
         self.expect_connected(FRAME_TIMEOUT)
         self.page.evaluate(WATCH_STATUS)
         self.watching = True
 
     def expect_connected(self, timeout):
-        expect(self.locator("#status")).to_have_text("connected", timeout=timeout)
+        expect(self.locator("#status")).to_have_attribute(
+            "data-state", "connected", timeout=timeout
+        )
 
     def expect_members(self, members):
         expect(self.locator("#members li")).to_have_text(members, timeout=FRAME_TIMEOUT)
@@ -246,10 +251,15 @@ class Tab:
         return re.sub(r"token=[0-9a-f]+", "token=...", "\n".join(lines))
 
 
+# A phone's screen, for the narrow layout.
+PHONE = {"viewport": {"width": 390, "height": 760}, "device_scale_factor": 2, "is_mobile": True}
+
+
 @contextmanager
-def browser_tabs(live, chromium, *users):
+def browser_tabs(live, chromium, *users, **options):
     """One :class:`Tab` per user, each in a browser context of its own, on the live
-    deployment's origin; on failure the report gets a "browser" section."""
+    deployment's origin, with Playwright's context ``options`` (``color_scheme``, a
+    viewport, ...); on failure the report gets a "browser" section."""
     with (
         sync_playwright() as playwright,
         playwright.chromium.launch(
@@ -257,7 +267,8 @@ def browser_tabs(live, chromium, *users):
         ) as browser,
     ):
         contexts = [
-            browser.new_context(base_url=live.origin, ignore_https_errors=True) for _ in users
+            browser.new_context(base_url=live.origin, ignore_https_errors=True, **options)
+            for _ in users
         ]
         tabs = [Tab(context, user) for context, user in zip(contexts, users, strict=True)]
         try:
@@ -268,6 +279,22 @@ def browser_tabs(live, chromium, *users):
         finally:
             for context in contexts:
                 context.close()
+
+
+class Screenshots:
+    """Pictures of the pages, into the test's folder; for the default combination also
+    into ``published`` when given (``make screenshots`` passes the documentation's
+    images folder, ``--screenshots docs/images``)."""
+
+    def __init__(self, folder, combination_id, default_id, published=None):
+        self.folders = [folder]
+        if published and combination_id == default_id:
+            self.folders.append(Path(published))
+
+    def take(self, tab, name):
+        for folder in self.folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            tab.page.screenshot(path=folder / f"{name}.png")
 
 
 def stored_messages(live, room, members):

@@ -29,6 +29,7 @@ STAGES = {
     "own tests": (EVERY, COVERING_SET),
     "fuzz": (COVERING_SET, None),
     "walkthrough": (COVERING_SET, None),
+    "readme": (COVERING_SET, None),
     "postgres": (COVERING_SET, None),
     "live": (COVERING_SET, None),
     "faults": (COVERING_SET, None),

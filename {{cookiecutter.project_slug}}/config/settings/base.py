@@ -19,6 +19,8 @@ env = environ.Env()
 if env("DJANGO_SETTINGS_MODULE", default="") != "config.settings.production":
     env.read_env(BASE_DIR / ".env")
 
+PROJECT_NAME = {{ cookiecutter.project_name | tojson }}
+
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -67,6 +69,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "{{ cookiecutter.project_slug }}.chat.context_processors.site",
             ],
         },
     },
@@ -180,6 +183,8 @@ CHAT_SINCE_LIMIT = 500
 CHAT_HISTORY_PAGE_SIZE = 50
 CHAT_HISTORY_PAGE_MAX = 100
 CHAT_MESSAGE_MAX_LENGTH = 2000
+# The rooms GET /api/rooms/ lists, and the page of / shows, at most.
+CHAT_ROOM_LIST_LENGTH = 100
 NOTIFICATIONS_HISTORY_LENGTH = 50
 NOTIFICATIONS_SINCE_LIMIT = 500
 NOTIFICATIONS_TEXT_MAX_LENGTH = 2000

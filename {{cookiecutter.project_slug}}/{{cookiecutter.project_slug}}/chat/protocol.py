@@ -40,6 +40,16 @@ def message(stored):
     }
 
 
+def room_summary(room, members):
+    """A room as ``GET /api/rooms/`` lists it: ``members`` is how many are in it now."""
+    return {
+        "name": room.name,
+        "is_private": room.is_private,
+        "members": members,
+        "last_message_at": room.last_message_at.isoformat() if room.last_message_at else None,
+    }
+
+
 def presence(event, username, members):
     """``event`` is "join" (a user's first connection) or "leave" (their last one)."""
     return {"type": "presence", "event": event, "user": username, "members": members}

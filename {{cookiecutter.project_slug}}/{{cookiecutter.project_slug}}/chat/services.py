@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import F, Max, Q
 
 from {{ cookiecutter.project_slug }}.chat import protocol as chat
 from {{ cookiecutter.project_slug }}.chat.models import Message, Room
@@ -26,6 +27,14 @@ def open_room(name, user):
     if room.is_private and not room.members.filter(pk=user.pk).exists():
         raise PermissionDenied(f"{user} is not a member of the private room {name}.")
     return room
+
+
+def rooms_for(user, limit):
+    """The rooms ``user`` may enter (the public ones and the private ones they belong
+    to), most recently active first, each with ``last_message_at`` (None when empty)."""
+    rooms = Room.objects.filter(Q(is_private=False) | Q(pk__in=user.chat_rooms.values("pk")))
+    rooms = rooms.annotate(last_message_at=Max("messages__created_at"))
+    return list(rooms.order_by(F("last_message_at").desc(nulls_last=True), "name")[:limit])
 
 
 def post_message(room, user, text, client_id=None):

@@ -30,6 +30,15 @@ async def leave(room, username, channel_name):
     return update(room, (username, channel_name), present=False)
 
 
+async def counts(room_names):
+    """room -> how many users are in it now, connections silent past the TTL left out."""
+    alive_since = clock() - settings.PRESENCE_TTL
+    return {
+        room: len({user for (user, _), seen in rooms.get(room, {}).items() if seen > alive_since})
+        for room in room_names
+    }
+
+
 async def clear():
     rooms.clear()
 

@@ -51,6 +51,19 @@ async def leave(room, username, channel_name):
     return await update(room, (username, channel_name), present=False)
 
 
+async def counts(room_names):
+    """room -> how many users are in it now, connections silent past the TTL left out."""
+    alive_since = clock() - settings.PRESENCE_TTL
+    async with client().pipeline(transaction=False) as pipe:
+        for room in room_names:
+            pipe.zrangebyscore(f"{KEY_PREFIX}{room}", alive_since, "+inf")
+        found = await pipe.execute()
+    return {
+        room: len({user for user, _ in entries(members)})
+        for room, members in zip(room_names, found, strict=True)
+    }
+
+
 async def clear():
     async for key in client().scan_iter(match=f"{KEY_PREFIX}*"):
         await client().delete(key)

@@ -13,6 +13,10 @@
     return url.href;
   }
 
+  function apiHeaders() {
+    return { Accept: "application/json" }; // the session cookie goes with every request
+  }
+
   function ready() {
     // Once the page is on its way to the login form, no socket may open: a new one
     // would only be refused again.
@@ -29,5 +33,5 @@
     return signedIn ? signedIn.dataset.username : null;
   }
 
-  window.ChatAuth = { ready, socketUrl, onUnauthorized, username };
+  window.ChatAuth = { ready, socketUrl, apiHeaders, onUnauthorized, username };
 })();

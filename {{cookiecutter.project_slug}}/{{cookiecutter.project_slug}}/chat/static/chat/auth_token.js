@@ -1,5 +1,7 @@
-// Token sign-in: a REST framework token, kept in this tab's sessionStorage. Browsers
-// cannot set headers on a WebSocket, so the token travels as the ?token= parameter.
+// Token sign-in: a REST framework token, kept in this browser's localStorage so that every
+// tab of the site is signed in, and forgotten by all of them on sign-out. Browsers cannot
+// set headers on a WebSocket, so the token travels as the ?token= parameter there; the
+// HTTP API gets it in the Authorization header.
 (function () {
   "use strict";
 
@@ -7,6 +9,7 @@
   const TOKEN_KEY = "chat.token";
   const USERNAME_KEY = "chat.username";
 
+  const overlay = document.getElementById("sign-in-overlay");
   const form = document.getElementById("sign-in-form");
   const errorBox = document.getElementById("sign-in-error");
   const signedIn = document.getElementById("signed-in");
@@ -15,18 +18,21 @@
   let resolveSignIn = null; // set while the page waits for the form
 
   function token() {
-    return sessionStorage.getItem(TOKEN_KEY);
+    return localStorage.getItem(TOKEN_KEY);
   }
 
   function username() {
-    return token() === null ? null : sessionStorage.getItem(USERNAME_KEY);
+    return token() === null ? null : localStorage.getItem(USERNAME_KEY);
   }
 
   function render() {
     const name = username();
-    form.hidden = name !== null;
+    overlay.hidden = name !== null;
     signedIn.hidden = name === null;
     document.getElementById("signed-in-user").textContent = name || "";
+    if (name === null) {
+      form.elements.username.focus();
+    }
   }
 
   function waitForSignIn() {
@@ -38,8 +44,8 @@
   }
 
   function remember(key, name) {
-    sessionStorage.setItem(TOKEN_KEY, key);
-    sessionStorage.setItem(USERNAME_KEY, name);
+    localStorage.setItem(TOKEN_KEY, key);
+    localStorage.setItem(USERNAME_KEY, name);
     render();
     if (resolveSignIn !== null) {
       resolveSignIn();
@@ -48,8 +54,8 @@
   }
 
   function forget() {
-    sessionStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(USERNAME_KEY);
+    localStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(USERNAME_KEY);
   }
 
   function showError(text) {
@@ -67,7 +73,7 @@
       throw new Error("Wrong username or password.");
     }
     if (!response.ok) {
-      throw new Error(`Sign-in failed (HTTP ${response.status}). Try again.`);
+      throw new Error(`Signing in failed (HTTP ${response.status}). Try again.`);
     }
     return (await response.json()).token;
   }
@@ -83,7 +89,7 @@
       form.reset();
     } catch (error) {
       // fetch rejects with a TypeError when the server cannot be reached at all.
-      showError(error instanceof TypeError ? "Cannot reach the server. Try again." : error.message);
+      showError(error instanceof TypeError ? "The server cannot be reached. Try again." : error.message);
     } finally {
       button.disabled = false;
     }
@@ -104,6 +110,10 @@
     return url.href;
   }
 
+  function apiHeaders() {
+    return { Accept: "application/json", Authorization: `Token ${token()}` };
+  }
+
   function ready() {
     return signedInPromise;
   }
@@ -113,8 +123,14 @@
     forget();
     waitForSignIn();
     render();
-    form.elements.username.focus();
   }
+
+  // Another tab signed in or out: this one follows, from a fresh page.
+  window.addEventListener("storage", (event) => {
+    if (event.key === TOKEN_KEY) {
+      location.reload();
+    }
+  });
 
   if (token() === null) {
     waitForSignIn();
@@ -123,5 +139,5 @@
   form.addEventListener("submit", signIn);
   document.getElementById("sign-out").addEventListener("click", signOut);
 
-  window.ChatAuth = { ready, socketUrl, onUnauthorized, username };
+  window.ChatAuth = { ready, socketUrl, apiHeaders, onUnauthorized, username };
 })();

@@ -1,4 +1,4 @@
-// The chat client: the room picker on the index page and the live room page.
+// The chat client: the room list of the index page and the live room page.
 // Text from the server is only ever set with textContent, never parsed as HTML.
 (function () {
   "use strict";
@@ -6,24 +6,37 @@
   const PING_INTERVAL_MS = 20000;
   const TYPING_INTERVAL_MS = 2000;
   const TYPING_SHOWN_MS = 3000;
-  const NOTICE_SHOWN_MS = 5000;
+  const NOTICE_SHOWN_MS = 6000;
+  const ROOMS_REFRESH_MS = 5000;
   const BACKOFF_BASE_MS = 500;
   const BACKOFF_CAP_MS = 30000;
   // After a 4008 (closed for flooding) wait as if this many attempts had failed: up to 8 s.
   const FLOODED_ATTEMPT = 4;
-  // The server refills its rate bucket at 10 frames a second: a second is plenty.
-  const RESEND_AFTER_RATE_LIMIT_MS = 1000;
+  // A rate_limited error empties the local bucket and holds every frame this long.
+  const RATE_LIMITED_PAUSE_MS = 1000;
+  // The local bucket stays this far below the server's: pings and typing share it.
+  const RATE_MARGIN = 0.8;
+  // Messages of one sender this close together read as one group.
+  const GROUP_WITHIN_MS = 5 * 60 * 1000;
   const NEAR_BOTTOM_PX = 40;
   const CLOSE_UNAUTHORIZED = 4001;
   const CLOSE_FORBIDDEN = 4003;
   const CLOSE_FLOODED = 4008;
 
   const STATUS_TEXT = {
-    connecting: "connecting",
-    connected: "connected",
-    reconnecting: "reconnecting",
-    "signed-out": "signed out",
-    forbidden: "not a member of this private room",
+    connecting: "Connecting…",
+    connected: "Connected",
+    reconnecting: "Reconnecting…",
+    offline: "Offline: waiting for the network",
+    "signed-out": "Signed out",
+    forbidden: "Not a member of this private room",
+  };
+
+  // What an error frame means, in the words of the person who caused it.
+  const ERROR_TEXT = {
+    rate_limited: "You are sending faster than the server takes; the rest follows in a moment.",
+    too_large: "That was too large to send.",
+    invalid_message: "The server refused that message.",
   };
 
   function element(tag, className, text) {
@@ -47,25 +60,174 @@
     return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
   }
 
-  function formatTime(iso) {
-    const date = new Date(iso);
-    const today = date.toDateString() === new Date().toDateString();
-    return today
-      ? date.toLocaleTimeString([], { timeStyle: "short" })
-      : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  // Characters as the server counts them: code points, not UTF-16 units.
+  function characters(text) {
+    return [...text].length;
   }
 
-  function initLobby(form) {
+  function formatTime(iso) {
+    return new Date(iso).toLocaleTimeString([], { timeStyle: "short" });
+  }
+
+  function formatDay(date) {
+    const today = new Date();
+    const yesterday = new Date(today);
+    yesterday.setDate(today.getDate() - 1);
+    if (date.toDateString() === today.toDateString()) {
+      return "Today";
+    }
+    if (date.toDateString() === yesterday.toDateString()) {
+      return "Yesterday";
+    }
+    return date.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
+  }
+
+  function formatAgo(iso) {
+    const minutes = Math.round((Date.now() - new Date(iso).getTime()) / 60000);
+    if (minutes < 1) {
+      return "active just now";
+    }
+    if (minutes < 60) {
+      return `active ${minutes} min ago`;
+    }
+    if (minutes < 24 * 60) {
+      return `active ${Math.round(minutes / 60)} h ago`;
+    }
+    return `active ${formatDay(new Date(iso)).toLowerCase()}`;
+  }
+
+  // --- the room list ----------------------------------------------------------
+
+  function initLobby(root) {
+    const form = document.getElementById("room-form");
+    const list = document.getElementById("rooms");
+    const empty = document.getElementById("rooms-empty");
+
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       // The input's pattern attribute has already vetted the name.
       const room = document.getElementById("room-name").value;
       location.assign(`/chat/${encodeURIComponent(room)}/`);
     });
+
+    function roomItem(room) {
+      const item = element("li", room.is_private ? "private" : "");
+      item.dataset.room = room.name;
+      const link = element("a");
+      link.href = `/chat/${encodeURIComponent(room.name)}/`;
+      const count = room.members === 0 ? "nobody here" : `${room.members} here`;
+      const activity = room.last_message_at ? formatAgo(room.last_message_at) : "no messages yet";
+      link.append(
+        element("span", "name", room.name),
+        element("span", room.members > 0 ? "count here" : "count", count),
+        element("span", "activity", activity),
+      );
+      item.append(link);
+      return item;
+    }
+
+    async function refresh() {
+      let response;
+      try {
+        response = await fetch("/api/rooms/", { headers: ChatAuth.apiHeaders() });
+      } catch {
+        return; // offline: the next refresh tries again
+      }
+      if (response.status === 401 || response.status === 403) {
+        ChatAuth.onUnauthorized();
+        return;
+      }
+      if (response.ok) {
+        const rooms = await response.json();
+        list.replaceChildren(...rooms.map(roomItem));
+        empty.hidden = rooms.length > 0;
+        root.dataset.loaded = "true";
+      }
+    }
+
+    // The counts change as people come and go: keep the list current while it is seen.
+    ChatAuth.ready().then(() => {
+      refresh();
+      setInterval(() => {
+        if (document.visibilityState === "visible") {
+          refresh();
+        }
+      }, ROOMS_REFRESH_MS);
+      document.addEventListener("visibilitychange", () => {
+        if (document.visibilityState === "visible") {
+          refresh();
+        }
+      });
+    });
   }
+
+  // --- pacing -----------------------------------------------------------------
+
+  // A token bucket like the server's rate limit (RATE_LIMIT_BURST frames, refilled at
+  // RATE_LIMIT_PER_SECOND), kept RATE_MARGIN below it: frames wait in order for a token,
+  // so that however fast the user types, the page never trips the server's limit.
+  function createPacer(burst, perSecond, write) {
+    const capacity = Math.max(1, Math.floor(burst * RATE_MARGIN));
+    const rate = perSecond * RATE_MARGIN;
+    let tokens = capacity;
+    let refilledAt = performance.now();
+    let heldUntil = 0;
+    let queue = [];
+    let timer = null;
+
+    function refill() {
+      const now = performance.now();
+      tokens = Math.min(capacity, tokens + ((now - refilledAt) / 1000) * rate);
+      refilledAt = now;
+    }
+
+    function flush() {
+      timer = null;
+      refill();
+      const now = performance.now();
+      while (queue.length > 0 && tokens >= 1 && now >= heldUntil) {
+        tokens -= 1;
+        write(queue.shift().frame);
+      }
+      if (queue.length > 0) {
+        const wait = Math.max(heldUntil - now, ((1 - tokens) / rate) * 1000, 0);
+        timer = setTimeout(flush, wait);
+      }
+    }
+
+    return {
+      // A frame with a key replaces a queued frame of the same key (a resent message).
+      push(frame, key = null) {
+        if (key !== null) {
+          queue = queue.filter((queued) => queued.key !== key);
+        }
+        queue.push({ frame, key });
+        if (timer === null) {
+          flush();
+        }
+      },
+      // The server dropped a frame: hold everything for a moment, then start slow.
+      hold(ms) {
+        tokens = 0;
+        heldUntil = performance.now() + ms;
+        if (timer !== null) {
+          clearTimeout(timer);
+        }
+        timer = setTimeout(flush, ms);
+      },
+      clear() {
+        queue = [];
+        clearTimeout(timer);
+        timer = null;
+      },
+    };
+  }
+
+  // --- a room -----------------------------------------------------------------
 
   function initRoom(root) {
     const room = root.dataset.room;
+    const maxLength = Number(root.dataset.maxLength);
     const els = {
       status: document.getElementById("status"),
       members: document.getElementById("members"),
@@ -77,6 +239,7 @@
       notice: document.getElementById("notice"),
       form: document.getElementById("message-form"),
       input: document.getElementById("message-input"),
+      length: document.getElementById("length"),
     };
 
     const seen = new Set(); // ids of the messages in #messages
@@ -93,16 +256,22 @@
     let quiet = false; // nothing heard since the last ping
     let attempt = 0;
     let retryTimer = null;
+    let retryAt = 0;
+    let countdownTimer = null;
     let pingTimer = null;
-    let resendTimer = null;
     let noticeTimer = null;
     let lastTypingAt = 0;
+    const pacer = createPacer(
+      Number(root.dataset.rateBurst),
+      Number(root.dataset.ratePerSecond),
+      (frame) => socket.send(JSON.stringify(frame)),
+    );
 
     // --- rendering -------------------------------------------------------------
 
-    function setStatus(state) {
+    function setStatus(state, text = STATUS_TEXT[state]) {
       els.status.dataset.state = state;
-      els.status.textContent = STATUS_TEXT[state];
+      els.status.textContent = text;
     }
 
     function showNotice(text) {
@@ -117,6 +286,9 @@
     function setComposerEnabled(enabled) {
       for (const control of els.form.elements) {
         control.disabled = !enabled;
+      }
+      if (enabled) {
+        updateLength();
       }
     }
 
@@ -139,6 +311,8 @@
     function messageItem(message) {
       const item = element("li", "message");
       item.dataset.id = String(message.id);
+      item.dataset.user = message.user || "";
+      item.dataset.ts = message.ts;
       if (message.user === null) {
         item.classList.add("system");
       } else if (message.user === ChatAuth.username()) {
@@ -147,7 +321,7 @@
       const time = element("time", "ts", formatTime(message.ts));
       time.dateTime = message.ts;
       time.title = new Date(message.ts).toLocaleString();
-      item.append(element("span", "user", message.user || ""), element("span", "text", message.text), time);
+      item.append(element("span", "user", message.user || ""), time, element("span", "text", message.text));
       return item;
     }
 
@@ -156,10 +330,32 @@
       item.dataset.clientId = message.client_id;
       item.append(
         element("span", "user", ChatAuth.username()),
-        element("span", "text", message.text),
         element("span", "ts", "sending…"),
+        element("span", "text", message.text),
       );
       return item;
+    }
+
+    // A day begins with its date; a message that follows its sender's last one within
+    // minutes continues that group. Recomputed over the list: messages arrive in any order.
+    function regroup() {
+      els.messages.querySelectorAll("li.day").forEach((day) => day.remove());
+      let previous = null;
+      for (const item of els.messages.querySelectorAll("li.message")) {
+        const at = new Date(item.dataset.ts);
+        const before = previous && new Date(previous.dataset.ts);
+        if (!before || before.toDateString() !== at.toDateString()) {
+          els.messages.insertBefore(element("li", "day", formatDay(at)), item);
+        }
+        const continues =
+          before &&
+          before.toDateString() === at.toDateString() &&
+          previous.dataset.user === item.dataset.user &&
+          item.dataset.user !== "" &&
+          at - before < GROUP_WITHIN_MS;
+        item.classList.toggle("continued", Boolean(continues));
+        previous = item;
+      }
     }
 
     // Follow the conversation when the reader is at the bottom; leave them be otherwise.
@@ -185,7 +381,7 @@
     function placeMessage(item, id) {
       let next = null;
       let previous = els.messages.lastElementChild;
-      while (previous && Number(previous.dataset.id) > id) {
+      while (previous && (previous.classList.contains("day") || Number(previous.dataset.id) > id)) {
         next = previous;
         previous = previous.previousElementSibling;
       }
@@ -204,9 +400,24 @@
       newestId = Math.max(newestId, message.id);
     }
 
+    function showMessages(messages) {
+      messages.forEach(showMessage);
+      regroup();
+    }
+
     function updateLoadOlder() {
       els.loadOlder.hidden = !hasOlder;
       els.loadOlder.disabled = !synced || olderInFlight;
+    }
+
+    // The server refuses a message over the limit: say so before sending, never cut it.
+    function updateLength() {
+      const length = characters(els.input.value);
+      const over = length > maxLength;
+      els.length.hidden = length < maxLength * 0.9;
+      els.length.textContent = `${length} / ${maxLength}`;
+      els.length.classList.toggle("over", over);
+      els.form.querySelector("button[type=submit]").disabled = over;
     }
 
     // --- pending messages ------------------------------------------------------
@@ -250,29 +461,21 @@
     // --- sending ---------------------------------------------------------------
 
     // Frames wait for the first history, so that resent messages follow what the
-    // server already has; anything sent before would be lost or out of order.
-    function send(frame) {
+    // server already has; anything sent before would be lost or out of order. They go
+    // out through the pacer, in order, below the server's rate.
+    function send(frame, key = null) {
       if (synced) {
-        socket.send(JSON.stringify(frame));
+        pacer.push(frame, key);
       }
     }
 
     function sendMessage(message) {
-      send({ type: "message", text: message.text, client_id: message.client_id });
+      send({ type: "message", text: message.text, client_id: message.client_id }, message.client_id);
     }
 
     // The same client_id makes a copy the server already stored harmless.
     function resendPending() {
       pending.forEach(sendMessage);
-    }
-
-    function scheduleResend() {
-      if (resendTimer === null) {
-        resendTimer = setTimeout(() => {
-          resendTimer = null;
-          resendPending();
-        }, RESEND_AFTER_RATE_LIMIT_MS);
-      }
     }
 
     // A network that dies quietly (sleep, a Wi-Fi change) can leave a socket that looks
@@ -283,11 +486,11 @@
         return;
       }
       quiet = true;
-      send({ type: "ping" });
+      send({ type: "ping" }, "ping");
     }
 
     function loadOlder() {
-      const oldest = els.messages.firstElementChild;
+      const oldest = els.messages.querySelector("li.message");
       if (oldest === null) {
         return;
       }
@@ -302,20 +505,27 @@
       if (text.trim() === "") {
         return;
       }
+      const length = characters(text);
+      if (length > maxLength) {
+        showNotice(`This message is ${length} characters long; the most is ${maxLength}. Shorten it to send it.`);
+        return;
+      }
       const message = { client_id: newClientId(), text };
       pending.push(message);
       savePending();
       renderPending();
       sendMessage(message);
       els.input.value = "";
+      updateLength();
       lastTypingAt = 0;
     }
 
     function noteTyping() {
+      updateLength();
       const now = Date.now();
       if (synced && els.input.value !== "" && now - lastTypingAt >= TYPING_INTERVAL_MS) {
         lastTypingAt = now;
-        send({ type: "typing" });
+        send({ type: "typing" }, "typing");
       }
     }
 
@@ -365,14 +575,14 @@
       if (!resumed) {
         hasOlder = frame.truncated;
       }
-      appendingToLog(() => frame.messages.forEach(showMessage));
+      appendingToLog(() => showMessages(frame.messages));
       synced = true;
       updateLoadOlder();
       resendPending();
     }
 
     function onOlderHistory(frame) {
-      prependingToLog(() => frame.messages.forEach(showMessage));
+      prependingToLog(() => showMessages(frame.messages));
       hasOlder = frame.truncated;
       olderInFlight = false;
       updateLoadOlder();
@@ -380,7 +590,7 @@
 
     function onMessage(frame) {
       stopTyping(frame.user);
-      appendingToLog(() => showMessage(frame));
+      appendingToLog(() => showMessages([frame]));
     }
 
     function onTyping(frame) {
@@ -407,14 +617,15 @@
     }
 
     function onError(frame) {
-      showNotice(frame.detail);
+      showNotice(ERROR_TEXT[frame.code] || frame.detail);
       // Errors do not say which frame they answer: if it was a history request,
       // waiting on it would lock the button for good.
       olderInFlight = false;
       updateLoadOlder();
       if (frame.code === "rate_limited") {
-        // The dropped frame may have been a message.
-        scheduleResend();
+        // The dropped frame may have been a message: back off, then send what is pending.
+        pacer.hold(RATE_LIMITED_PAUSE_MS);
+        resendPending();
       }
     }
 
@@ -445,6 +656,7 @@
       if (resumed) {
         params.set("since", String(newestId));
       }
+      setStatus(resumed ? "reconnecting" : "connecting");
       socket = new WebSocket(ChatAuth.socketUrl(`/ws/chat/${encodeURIComponent(room)}/`, params));
       socket.onmessage = onSocketMessage;
       socket.onclose = onSocketClose;
@@ -457,6 +669,7 @@
       synced = false;
       quiet = false;
       olderInFlight = false;
+      pacer.clear();
       clearInterval(pingTimer);
       typists.forEach((timer) => clearTimeout(timer));
       typists.clear();
@@ -464,16 +677,30 @@
       updateLoadOlder();
     }
 
+    function showCountdown() {
+      const seconds = Math.ceil((retryAt - Date.now()) / 1000);
+      setStatus("reconnecting", seconds > 0 ? `Reconnecting in ${seconds} s…` : STATUS_TEXT.reconnecting);
+    }
+
     // Full jitter: a random delay below an exponentially growing ceiling, so that
-    // clients dropped together by a restart do not all come back at once.
+    // clients dropped together by a restart do not all come back at once. Offline, the
+    // page waits for the network to come back instead.
     function scheduleReconnect() {
-      setStatus("reconnecting");
+      if (!navigator.onLine) {
+        setStatus("offline");
+        return;
+      }
       const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+      const delay = Math.random() * ceiling;
       attempt += 1;
+      retryAt = Date.now() + delay;
+      showCountdown();
+      countdownTimer = setInterval(showCountdown, 1000);
       retryTimer = setTimeout(() => {
         retryTimer = null;
+        clearInterval(countdownTimer);
         connect();
-      }, Math.random() * ceiling);
+      }, delay);
     }
 
     function onSocketClose(event) {
@@ -512,8 +739,9 @@
     }
 
     function reconnectNow() {
-      if (retryTimer !== null) {
+      if (socket === null && (retryTimer !== null || els.status.dataset.state === "offline")) {
         clearTimeout(retryTimer);
+        clearInterval(countdownTimer);
         retryTimer = null;
         connect();
       }
@@ -524,7 +752,6 @@
       ChatAuth.ready().then(() => {
         loadPending();
         setComposerEnabled(true);
-        setStatus("connecting");
         connect();
       });
     }
@@ -540,7 +767,7 @@
     start();
   }
 
-  const lobby = document.getElementById("room-form");
+  const lobby = document.getElementById("lobby");
   const chat = document.getElementById("chat");
   if (chat) {
     initRoom(chat);
