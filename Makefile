@@ -4,6 +4,7 @@
 #   make test        run the template's whole test suite: every option combination
 #   make test-fast   bake, lint and check every combination; own tests of the covering set
 #   make soak        every combination's own suite SOAK_RUNS (5) times on a busy machine
+#   make bench       each covering project's load figures next to a bare ASGI app's
 #   make docs        serve the documentation site on http://127.0.0.1:8000
 #   make screenshots the documentation's pictures of the pages, taken anew
 #
@@ -31,10 +32,10 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help demo test test-fast soak docs screenshots test-packages
+.PHONY: help demo test test-fast soak bench docs screenshots test-packages
 
 help:
-	@sed -n '3,8p' Makefile | cut -c3-
+	@sed -n '3,9p' Makefile | cut -c3-
 
 # One environment for the template's tools and every baked project's dependencies.
 $(VENV)/.installed: pyproject.toml
@@ -57,6 +58,11 @@ test-fast: $(VENV)/.installed test-packages
 # tests/test_soak.py: every flaky test, by id, from SOAK_RUNS runs of each own suite.
 soak: $(VENV)/.installed test-packages
 	$(VENV_PYTHON) -m pytest --soak $(SOAK_RUNS) $(PYTEST_ARGS)
+
+# The covering set's projects next to a bare ASGI app, measured by their own load tool one
+# at a time (-n 0: nothing else on the machine), printed as a table of ratios.
+bench: $(VENV)/.installed test-packages
+	$(VENV_PYTHON) -m pytest tests/test_bench.py --bench -n 0 $(PYTEST_ARGS)
 
 # The browser stage, which saves the default combination's pages into docs/images/.
 screenshots: $(VENV)/.installed test-packages

@@ -33,6 +33,7 @@ VARIANTS = {
         "{slug}/chat/static/chat/auth.js",
         "{slug}/chat/templates/chat/sign_in.html",
         "tests/clients.py",
+        "{slug}/loadtest/signin.py",
     ],
     "channel_layer": [
         "{slug}/realtime/presence.py",

@@ -11,6 +11,7 @@ tests/support/; test modules import from there, never from one another.
 import pytest
 
 from tests.support.baking import bake, baked, bakery, template_dir  # noqa: F401
+from tests.support.bench import TABLE, bench  # noqa: F401
 from tests.support.browser import chromium  # noqa: F401
 from tests.support.certificate import certificate  # noqa: F401
 from tests.support.clean_install import clean_install, clean_installs, wheelhouse  # noqa: F401
@@ -31,6 +32,12 @@ def pytest_addoption(parser):
         action="store_true",
         help="the quick run of `make test-fast`: every combination baked, linted and "
         "checked, the own tests of the covering set, no live stages",
+    )
+    parser.addoption(
+        "--bench",
+        action="store_true",
+        help="the benchmark of `make bench` with real counts, and nothing else; run it "
+        "with -n 0 so that nothing else shares the machine (tests/support/bench.py)",
     )
     parser.addoption(
         "--screenshots",
@@ -93,6 +100,7 @@ def pytest_collection_modifyitems(config, items):
     stages on their combinations. Tag every per-combination test with its matrix cell
     (xdist sends the user_properties back to the controller with the reports)."""
     soaking, fast = config.getoption("soak") > 0, config.getoption("fast")
+    benching = config.getoption("bench")
     kept, deselected = [], []
     for item in items:
         stage = item.get_closest_marker("stage")
@@ -103,9 +111,18 @@ def pytest_collection_modifyitems(config, items):
             runs = runs and cid in scope(stage.args[0], fast=True)
         if fast and item.get_closest_marker("slow"):
             runs = False
+        if benching:
+            runs = bool(stage) and stage.args[0] == "bench"
         (kept if runs else deselected).append(item)
         if runs and cid is not None:
             item.user_properties.append(("matrix_cell", (cid, stage.args[0])))
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """``make bench``'s table, when this process ran the benchmark."""
+    if table := config.stash.get(TABLE, ""):
+        terminalreporter.write_sep("=", "bench")
+        terminalreporter.write_line(table)

@@ -34,6 +34,8 @@ STAGES = {
     "live": (COVERING_SET, None),
     "faults": (COVERING_SET, None),
     "browser": (COVERING_SET, None),
+    # The benchmark run small; `make bench` runs it alone with real counts.
+    "bench": (COVERING_SET, None),
     # Only with --soak, which runs nothing else.
     "soak": (EVERY, None),
 }
