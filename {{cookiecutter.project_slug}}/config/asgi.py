@@ -3,6 +3,7 @@
 README.md lists the commands that serve it.
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -22,3 +23,7 @@ application = ProtocolTypeRouter(
         "websocket": websocket_security(URLRouter(websocket_urlpatterns)),
     }
 )
+
+# What is loaded by now lives as long as the process: frozen, it stays out of the garbage
+# collector's full passes, whose pauses set the latency's 99th percentile under load.
+gc.freeze()

@@ -1,4 +1,5 @@
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from {{ cookiecutter.project_slug }}.chat import protocol as chat
@@ -33,6 +34,7 @@ class ChatConsumer(FrameConsumer):
         await self.group_add(self.group)
         await self.accept()
         change = await presence.join(self.room_name, self.username, self.channel_name)
+        self.touched = presence.clock()
         await self.send_frame(chat.welcome(self.room_name, self.username, change.members))
         messages, truncated = await database_sync_to_async(services.history)(
             self.room, since_from(self.scope)
@@ -48,7 +50,12 @@ class ChatConsumer(FrameConsumer):
             )
 
     async def keep_alive(self):
-        await self.announce(await presence.touch(self.room_name, self.username, self.channel_name))
+        # Presence forgets a connection silent for PRESENCE_TTL: hearing from it four
+        # times per TTL keeps it listed, without an update of the room on every frame.
+        if presence.clock() - self.touched >= settings.PRESENCE_TTL / 4:
+            self.touched = presence.clock()
+            change = await presence.touch(self.room_name, self.username, self.channel_name)
+            await self.announce(change)
 
     async def on_message(self, frame):
         text, client_id = chat.message_request(frame)

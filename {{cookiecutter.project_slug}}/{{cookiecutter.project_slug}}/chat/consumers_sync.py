@@ -1,4 +1,5 @@
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from {{ cookiecutter.project_slug }}.chat import protocol as chat
@@ -33,6 +34,7 @@ class ChatConsumer(FrameConsumer):
         self.group_add(self.group)
         self.accept()
         change = async_to_sync(presence.join)(self.room_name, self.username, self.channel_name)
+        self.touched = presence.clock()
         self.send_frame(chat.welcome(self.room_name, self.username, change.members))
         messages, truncated = services.history(self.room, since_from(self.scope))
         self.send_frame(chat.history(messages, truncated))
@@ -46,9 +48,12 @@ class ChatConsumer(FrameConsumer):
             )
 
     def keep_alive(self):
-        self.announce(
-            async_to_sync(presence.touch)(self.room_name, self.username, self.channel_name)
-        )
+        # Presence forgets a connection silent for PRESENCE_TTL: hearing from it four
+        # times per TTL keeps it listed, without an update of the room on every frame.
+        if presence.clock() - self.touched >= settings.PRESENCE_TTL / 4:
+            self.touched = presence.clock()
+            change = async_to_sync(presence.touch)(self.room_name, self.username, self.channel_name)
+            self.announce(change)
 
     def on_message(self, frame):
         text, client_id = chat.message_request(frame)

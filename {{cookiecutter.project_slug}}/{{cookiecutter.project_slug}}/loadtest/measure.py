@@ -87,10 +87,10 @@ def table(result):
     """The result of a scenario as the lines the tool prints."""
     lines = [f"{result['scenario']}: {result['description']}"]
     for name, value in result["figures"].items():
-        lines.append(f"  {name:<24} {format_value(value)}")
+        lines.append(f"  {name:<30} {format_value(value)}")
     if latency := result.get("latency_ms"):
         cells = "  ".join(f"{name} {format_value(value)}" for name, value in latency.items())
-        lines.append(f"  {'latency (ms)':<24} {cells}")
+        lines.append(f"  {'latency (ms)':<30} {cells}")
     for step in result.get("steps", []):
         cells = "  ".join(f"{key} {format_value(value)}" for key, value in step.items())
         lines.append(f"    {cells}")

@@ -35,11 +35,21 @@ class FrameConsumer(WebsocketConsumer):
     closing = False
 
     async def __call__(self, scope, receive, send):
-        queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY)
+        self.send_queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY)
         try:
-            await super().__call__(scope, receive, queue.put)
+            await super().__call__(scope, receive, self.send_queue.put)
         finally:
-            await queue.close()
+            await self.send_queue.close()
+
+    async def dispatch(self, message):
+        """A frame from the group (built by :func:`group_event`) goes to the socket from the
+        event loop: only the other messages take the trip to the thread where handlers run.
+        """
+        if message["type"] == "realtime.frame":
+            if message["exclude"] != self.channel_name:
+                await self.send_queue.put({"type": "websocket.send", "text": message["text"]})
+        else:
+            await super().dispatch(message)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -82,11 +92,6 @@ class FrameConsumer(WebsocketConsumer):
         reason = self.scope.get("auth_problem") if code == CloseCode.NOT_AUTHENTICATED else None
         self.accept()
         self.close(code=code, reason=reason)
-
-    def realtime_frame(self, event):
-        """A frame from the group, built by :func:`group_event`."""
-        if event["exclude"] != self.channel_name:
-            self.send(text_data=event["text"])
 
     def send_frame(self, frame):
         self.send(text_data=encode(frame))
