@@ -46,8 +46,7 @@ class FrameConsumer(WebsocketConsumer):
         event loop: only the other messages take the trip to the thread where handlers run.
         """
         if message["type"] == "realtime.frame":
-            if message["exclude"] != self.channel_name:
-                await self.send_queue.put({"type": "websocket.send", "text": message["text"]})
+            await self.realtime_frame(message)
         else:
             await super().dispatch(message)
 
@@ -92,6 +91,11 @@ class FrameConsumer(WebsocketConsumer):
         reason = self.scope.get("auth_problem") if code == CloseCode.NOT_AUTHENTICATED else None
         self.accept()
         self.close(code=code, reason=reason)
+
+    async def realtime_frame(self, event):
+        """A frame from the group, built by :func:`group_event`."""
+        if event["exclude"] != self.channel_name:
+            await self.send_queue.put({"type": "websocket.send", "text": event["text"]})
 
     def send_frame(self, frame):
         self.send(text_data=encode(frame))
