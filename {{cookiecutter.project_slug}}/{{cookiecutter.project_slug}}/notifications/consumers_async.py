@@ -10,7 +10,7 @@ class NotificationConsumer(FrameConsumer):
     """``/ws/notifications/``: one connection of a user to their notifications.
 
     ``services.send_notification`` stores a notification and sends it to the user's group;
-    this class forwards it (see ``FrameConsumer.realtime_frame``).
+    the process's fan-out forwards it (``realtime/fanout.py``).
     """
 
     group = None

@@ -1,11 +1,12 @@
 """The base of every WebSocket endpoint: JSON frames in, limits applied, handlers called."""
 
-from contextlib import suppress
 from functools import cached_property
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
+from {{ cookiecutter.project_slug }}.realtime import fanout
 from {{ cookiecutter.project_slug }}.realtime.limits import Flooding, RateLimiter
 from {{ cookiecutter.project_slug }}.realtime.protocol import (
     CLOSE_REASONS,
@@ -15,6 +16,7 @@ from {{ cookiecutter.project_slug }}.realtime.protocol import (
     decode,
     encode,
 )
+from {{ cookiecutter.project_slug }}.realtime.send_queue import SendQueue
 
 
 class FrameConsumer(AsyncWebsocketConsumer):
@@ -30,15 +32,13 @@ class FrameConsumer(AsyncWebsocketConsumer):
     closing = False
 
     async def __call__(self, scope, receive, send):
-        async def send_unless_gone(message):
-            # A frame for a client that has just gone (a group message that crossed its
-            # disconnect) is dropped: Uvicorn raises ClientDisconnected, an OSError, and
-            # the consumer would end without its disconnect(), so without leaving its
-            # groups and presence. The websocket.disconnect message is on its way.
-            with suppress(OSError):
-                await send(message)
-
-        await super().__call__(scope, receive, send_unless_gone)
+        # What goes to the client is queued and written by a task of its own, so that the
+        # fan-out of a room never waits for a client that does not read.
+        self.send_queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY)
+        try:
+            await super().__call__(scope, receive, self.send_queue.put)
+        finally:
+            await self.send_queue.close()
 
     async def dispatch(self, message):
         """Call the handler of ``message``, without Channels' default trip to the database
@@ -50,6 +50,9 @@ class FrameConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+        if message["type"] == "websocket.connect":
+            # What connect() sent comes first; the frames of the groups it joined follow.
+            self.send_queue.release()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -93,19 +96,14 @@ class FrameConsumer(AsyncWebsocketConsumer):
         await self.accept()
         await self.close(code=code, reason=reason)
 
-    async def realtime_frame(self, event):
-        """A frame from the group, built by :func:`group_event`."""
-        if event["exclude"] != self.channel_name:
-            await self.send(text_data=event["text"])
-
     async def send_frame(self, frame):
         await self.send(text_data=encode(frame))
 
     async def group_add(self, group):
-        await self.channel_layer.group_add(group, self.channel_name)
+        await fanout.join(group, self.channel_name, self.send_queue)
 
     async def group_discard(self, group):
-        await self.channel_layer.group_discard(group, self.channel_name)
+        await fanout.leave(group, self.channel_name)
 
     async def group_send(self, group, event):
         await self.channel_layer.group_send(group, event)

@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync
 from channels.generic.websocket import WebsocketConsumer
 from django.conf import settings
 
+from {{ cookiecutter.project_slug }}.realtime import fanout
 from {{ cookiecutter.project_slug }}.realtime.limits import Flooding, RateLimiter
 from {{ cookiecutter.project_slug }}.realtime.protocol import (
     CLOSE_REASONS,
@@ -35,6 +36,8 @@ class FrameConsumer(WebsocketConsumer):
     closing = False
 
     async def __call__(self, scope, receive, send):
+        # What goes to the client is queued and written by a task of its own, so that the
+        # fan-out of a room never waits for a client that does not read.
         self.send_queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY)
         try:
             await super().__call__(scope, receive, self.send_queue.put)
@@ -42,13 +45,10 @@ class FrameConsumer(WebsocketConsumer):
             await self.send_queue.close()
 
     async def dispatch(self, message):
-        """A frame from the group (built by :func:`group_event`) goes to the socket from the
-        event loop: only the other messages take the trip to the thread where handlers run.
-        """
-        if message["type"] == "realtime.frame":
-            await self.realtime_frame(message)
-        else:
-            await super().dispatch(message)
+        await super().dispatch(message)
+        if message["type"] == "websocket.connect":
+            # What connect() sent comes first; the frames of the groups it joined follow.
+            self.send_queue.release()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -92,19 +92,14 @@ class FrameConsumer(WebsocketConsumer):
         self.accept()
         self.close(code=code, reason=reason)
 
-    async def realtime_frame(self, event):
-        """A frame from the group, built by :func:`group_event`."""
-        if event["exclude"] != self.channel_name:
-            await self.send_queue.put({"type": "websocket.send", "text": event["text"]})
-
     def send_frame(self, frame):
         self.send(text_data=encode(frame))
 
     def group_add(self, group):
-        async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
+        async_to_sync(fanout.join)(group, self.channel_name, self.send_queue)
 
     def group_discard(self, group):
-        async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
+        async_to_sync(fanout.leave)(group, self.channel_name)
 
     def group_send(self, group, event):
         async_to_sync(self.channel_layer.group_send)(group, event)

@@ -1,0 +1,102 @@
+"""Fan-out within a process (realtime/fanout.py): a group is one channel layer
+subscription of the process, each frame goes to every local member's send queue, and a
+member that does not read delays no one."""
+
+import asyncio
+
+from {{ cookiecutter.project_slug }}.realtime import fanout
+from {{ cookiecutter.project_slug }}.realtime.protocol import group_event
+from {{ cookiecutter.project_slug }}.realtime.send_queue import SendQueue
+
+TIMEOUT = 5  # seconds to wait for one message on a busy machine
+
+
+class Member:
+    """A connection as the fan-out sees it: a channel name and a send queue, whose
+    messages land in ``written`` (or never leave, when ``stalled``)."""
+
+    def __init__(self, name, *, stalled=False, capacity=10, connecting=False):
+        self.channel_name = f"member-{name}"
+        self.written = asyncio.Queue()
+        self.stalled = stalled
+        self.queue = SendQueue(self.send, capacity=capacity)
+        if not connecting:
+            self.queue.release()  # past its handshake
+
+    async def send(self, message):
+        if self.stalled:
+            await asyncio.Event().wait()  # a client that never reads
+        await self.written.put(message)
+
+    async def join(self, group):
+        await fanout.join(group, self.channel_name, self.queue)
+
+    async def next_text(self):
+        message = await asyncio.wait_for(self.written.get(), TIMEOUT)
+        return message["text"]
+
+
+def frame(number):
+    return {"type": "message", "id": number}
+
+
+async def test_a_group_is_one_subscription_of_the_process(channel_layer):
+    alice, bob = Member("alice"), Member("bob")
+    await alice.join("chat.lobby")
+    await bob.join("chat.lobby")
+    assert set(fanout.local_fanout().groups["chat.lobby"].members) == {
+        alice.channel_name,
+        bob.channel_name,
+    }
+
+    await channel_layer.group_send("chat.lobby", group_event(frame(1), exclude=bob.channel_name))
+    await channel_layer.group_send("chat.lobby", group_event(frame(2)))
+
+    assert [await alice.next_text(), await alice.next_text()] == [
+        '{"type":"message","id":1}',
+        '{"type":"message","id":2}',
+    ]
+    assert await bob.next_text() == '{"type":"message","id":2}'  # 1 excluded him
+
+
+async def test_the_last_member_leaving_ends_the_subscription(channel_layer):
+    alice, bob = Member("alice"), Member("bob")
+    await alice.join("chat.lobby")
+    await bob.join("chat.lobby")
+    await fanout.leave("chat.lobby", alice.channel_name)
+    assert "chat.lobby" in fanout.local_fanout().groups
+    await fanout.leave("chat.lobby", bob.channel_name)
+    assert "chat.lobby" not in fanout.local_fanout().groups
+    await channel_layer.group_send("chat.lobby", group_event(frame(1)))  # to nobody
+
+
+async def test_other_events_reach_each_members_own_channel(channel_layer):
+    """An event that is not a frame goes to the member's consumer, as Channels does it."""
+    channel = await channel_layer.new_channel()
+    await fanout.join("chat.lobby", channel, Member("alice").queue)
+    await channel_layer.group_send("chat.lobby", {"type": "chat.kick", "user": "bob"})
+    received = await asyncio.wait_for(channel_layer.receive(channel), TIMEOUT)
+    assert received == {"type": "chat.kick", "user": "bob"}
+
+
+async def test_a_member_that_does_not_read_delays_no_one(channel_layer):
+    stalled, alice = Member("stalled", stalled=True, capacity=3), Member("alice")
+    await stalled.join("chat.lobby")
+    await alice.join("chat.lobby")
+    for number in range(8):
+        await channel_layer.group_send("chat.lobby", group_event(frame(number)))
+    assert [await alice.next_text() for _ in range(8)][-1] == '{"type":"message","id":7}'
+    # The stalled member holds one frame in its send and at most its capacity queued.
+    assert len(stalled.queue.pending) <= 3
+    await stalled.queue.close()
+
+
+async def test_frames_from_groups_wait_for_the_handshake():
+    """What ``connect()`` sends comes first, the frames of its groups after."""
+    alice = Member("alice", connecting=True)
+    alice.queue.deliver("from the group")
+    await alice.queue.put({"type": "websocket.send", "text": "welcome"})
+    alice.queue.release()  # connect() has returned
+    await alice.queue.put({"type": "websocket.send", "text": "later"})
+    assert [await alice.next_text() for _ in range(3)] == ["welcome", "from the group", "later"]
+    await alice.queue.close()

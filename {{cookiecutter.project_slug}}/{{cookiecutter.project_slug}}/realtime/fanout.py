@@ -1,0 +1,106 @@
+"""Fan-out within a process: one channel layer subscription per group and process.
+
+Channels delivers a group message to every member's own channel: a room of a hundred
+connections costs the layer a hundred copies, and each member's consumer a wake-up, a
+dispatch and a handler call before its frame reaches the socket. Here the process
+joins each group once, with a channel of its own, and a frame from the group (a
+:func:`~.protocol.group_event`, encoded once) is handed to the send queue of each local
+member straight away. A member that does not read fills its own queue only
+(``realtime/send_queue.py``).
+
+Nothing changes for code that sends: views, commands and tasks call ``group_send`` on
+the channel layer as before, from any process. Events of other types sent to a group
+reach each member's own channel, and so its consumer's handler, as Channels does it.
+"""
+
+import asyncio
+import logging
+from weakref import WeakKeyDictionary
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# One fan-out per event loop: a server runs one; tests start one per test.
+_fanouts = WeakKeyDictionary()
+
+
+def local_fanout():
+    loop = asyncio.get_running_loop()
+    if loop not in _fanouts:
+        _fanouts[loop] = Fanout(get_channel_layer())
+    return _fanouts[loop]
+
+
+class LocalGroup:
+    """This process's members of one group, and the task that reads the group's channel."""
+
+    def __init__(self, name):
+        self.name = name
+        self.members = {}  # member's channel name -> its SendQueue
+        self.channel = None
+        self.reader = None
+        self.ready = asyncio.Event()  # set once the channel is made and read
+
+
+class Fanout:
+    def __init__(self, layer):
+        self.layer = layer
+        self.groups = {}
+
+    async def add(self, group, channel_name, outbox):
+        """Add a member (again, to renew the membership that the layer expires)."""
+        while True:
+            local = self.groups.get(group)
+            if local is None:
+                local = self.groups[group] = LocalGroup(group)
+                local.channel = await self.layer.new_channel()
+                local.reader = asyncio.create_task(self.read(local))
+                local.ready.set()
+            await local.ready.wait()
+            if self.groups.get(group) is local:  # not emptied meanwhile
+                break
+        local.members[channel_name] = outbox
+        await self.layer.group_add(group, local.channel)
+
+    async def discard(self, group, channel_name):
+        local = self.groups.get(group)
+        if local is None:
+            return
+        local.members.pop(channel_name, None)
+        if not local.members:
+            del self.groups[group]
+            local.reader.cancel()
+            await self.layer.group_discard(group, local.channel)
+
+    async def read(self, local):
+        try:
+            while True:
+                event = await self.layer.receive(local.channel)
+                if event.get("type") == "realtime.frame":
+                    exclude, text = event["exclude"], event["text"]
+                    for channel_name, outbox in list(local.members.items()):
+                        if channel_name != exclude:
+                            outbox.deliver(text)
+                else:
+                    for channel_name in list(local.members):
+                        await self.layer.send(channel_name, event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The layer failed (Redis went away): the members' clients reconnect and
+            # join again, as they do when the layer fails under each consumer.
+            logger.exception("Reading the channel layer for group %s failed", local.name)
+            if self.groups.get(local.name) is local:
+                del self.groups[local.name]
+            for outbox in local.members.values():
+                outbox.put_nowait({"type": "websocket.close", "code": 1011})
+
+
+async def join(group, channel_name, outbox):
+    """Make ``channel_name`` a member of ``group``, its frames going to ``outbox``."""
+    await local_fanout().add(group, channel_name, outbox)
+
+
+async def leave(group, channel_name):
+    await local_fanout().discard(group, channel_name)
