@@ -40,6 +40,7 @@ VARIANTS = {
     ],
     "server": [
         "deploy/serve.sh",
+        "{slug}/realtime/disconnects.py",
     ],
 }
 

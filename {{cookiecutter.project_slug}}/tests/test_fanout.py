@@ -5,6 +5,7 @@ member that does not read delays no one."""
 import asyncio
 
 from {{ cookiecutter.project_slug }}.realtime import fanout
+from {{ cookiecutter.project_slug }}.realtime.disconnects import CLIENT_GONE
 from {{ cookiecutter.project_slug }}.realtime.protocol import group_event
 from {{ cookiecutter.project_slug }}.realtime.send_queue import SendQueue
 
@@ -15,15 +16,18 @@ class Member:
     """A connection as the fan-out sees it: a channel name and a send queue, whose
     messages land in ``written`` (or never leave, when ``stalled``)."""
 
-    def __init__(self, name, *, stalled=False, capacity=10, connecting=False):
+    def __init__(self, name, *, stalled=False, gone=False, capacity=10, connecting=False):
         self.channel_name = f"member-{name}"
         self.written = asyncio.Queue()
         self.stalled = stalled
-        self.queue = SendQueue(self.send, capacity=capacity)
+        self.gone = gone
+        self.queue = SendQueue(self.send, capacity=capacity, direct=False)
         if not connecting:
             self.queue.release()  # past its handshake
 
     async def send(self, message):
+        if self.gone:
+            raise CLIENT_GONE[0]("the client has gone")
         if self.stalled:
             await asyncio.Event().wait()  # a client that never reads
         await self.written.put(message)
@@ -91,10 +95,23 @@ async def test_a_member_that_does_not_read_delays_no_one(channel_layer):
     await stalled.queue.close()
 
 
+async def test_a_member_whose_client_has_gone_is_passed_over(channel_layer):
+    """What the server raises for a frame that crosses a disconnect ends nothing: the
+    consumer goes on to its disconnect(), and leaves its groups and presence there."""
+    gone, alice = Member("gone", gone=True), Member("alice")
+    await gone.join("chat.lobby")
+    await alice.join("chat.lobby")
+    for number in range(3):
+        await channel_layer.group_send("chat.lobby", group_event(frame(number)))
+    assert [await alice.next_text() for _ in range(3)][-1] == '{"type":"message","id":2}'
+    assert gone.queue.gone
+    await gone.queue.close()  # raises nothing
+
+
 async def test_frames_from_groups_wait_for_the_handshake():
     """What ``connect()`` sends comes first, the frames of its groups after."""
     alice = Member("alice", connecting=True)
-    alice.queue.deliver("from the group")
+    alice.queue.deliver({"type": "websocket.send", "text": "from the group"})
     await alice.queue.put({"type": "websocket.send", "text": "welcome"})
     alice.queue.release()  # connect() has returned
     await alice.queue.put({"type": "websocket.send", "text": "later"})

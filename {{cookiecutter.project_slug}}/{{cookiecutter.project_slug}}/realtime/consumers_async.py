@@ -32,9 +32,9 @@ class FrameConsumer(AsyncWebsocketConsumer):
     closing = False
 
     async def __call__(self, scope, receive, send):
-        # What goes to the client is queued and written by a task of its own, so that the
-        # fan-out of a room never waits for a client that does not read.
-        self.send_queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY)
+        # The consumer's own messages go out at once when nothing is queued; frames from
+        # groups are queued, so that a room's fan-out never waits for a slow client.
+        self.send_queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY, direct=True)
         try:
             await super().__call__(scope, receive, self.send_queue.put)
         finally:

@@ -36,9 +36,9 @@ class FrameConsumer(WebsocketConsumer):
     closing = False
 
     async def __call__(self, scope, receive, send):
-        # What goes to the client is queued and written by a task of its own, so that the
-        # fan-out of a room never waits for a client that does not read.
-        self.send_queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY)
+        # Every message is queued and written by a task of its own: the one thread that
+        # runs the handlers of every sync consumer never waits for a slow client.
+        self.send_queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY, direct=False)
         try:
             await super().__call__(scope, receive, self.send_queue.put)
         finally:

@@ -78,10 +78,11 @@ class Fanout:
             while True:
                 event = await self.layer.receive(local.channel)
                 if event.get("type") == "realtime.frame":
-                    exclude, text = event["exclude"], event["text"]
+                    exclude = event["exclude"]
+                    message = {"type": "websocket.send", "text": event["text"]}
                     for channel_name, outbox in list(local.members.items()):
                         if channel_name != exclude:
-                            outbox.deliver(text)
+                            outbox.deliver(message)
                 else:
                     for channel_name in list(local.members):
                         await self.layer.send(channel_name, event)
