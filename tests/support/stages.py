@@ -5,10 +5,15 @@ decides its combinations, so a new option or choice needs no edit in any test. C
 stages run every combination; slow ones the pairwise covering set (see options.py).
 """
 
-from tests.support.options import COMBINATION_IDS, COVERING
+from tests.support.options import COMBINATION_IDS, COVERING, DEFAULTS, combination_id
 
 EVERY = "every combination"
 COVERING_SET = "the covering set"
+BENCH_SET = "the covering set and the fastest combination"
+# The benchmark's targets are about async consumers on Uvicorn with the in-memory layer.
+FASTEST = combination_id(
+    DEFAULTS | {"consumers": "async", "channel_layer": "in_memory", "server": "uvicorn"}
+)
 
 # stage -> (what `make test` runs it on, what `make test-fast` runs it on: None, not at
 # all), in the matrix's column order.
@@ -35,12 +40,16 @@ STAGES = {
     "faults": (COVERING_SET, None),
     "browser": (COVERING_SET, None),
     # The benchmark run small; `make bench` runs it alone with real counts.
-    "bench": (COVERING_SET, None),
+    "bench": (BENCH_SET, None),
     # Only with --soak, which runs nothing else.
     "soak": (EVERY, None),
 }
 
-IDS = {EVERY: COMBINATION_IDS, COVERING_SET: COVERING}
+IDS = {
+    EVERY: COMBINATION_IDS,
+    COVERING_SET: COVERING,
+    BENCH_SET: COVERING + [FASTEST] * (FASTEST not in COVERING),
+}
 
 
 def scope(stage, fast=False):
