@@ -12,6 +12,10 @@ import select
 import signal
 import subprocess
 import time
+from contextlib import suppress
+
+STOP_TIMEOUT = 10  # seconds the program gets to end after SIGTERM, then SIGKILL
+POLL_INTERVAL = 0.1
 
 
 class Terminal:
@@ -59,12 +63,38 @@ class Terminal:
         return "\n".join(self.seen.splitlines()[-lines:])
 
     def stop(self):
-        """End the program and everything it started."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        """End the program and everything it started: every process of the terminal's
+        session. An interactive shell puts each command in a process group of its own,
+        and a server's reloader may outlive the shell."""
+        session = self.process.pid
+        signal_all(session, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while self.process.poll() is None or session_processes(session):
+            if time.monotonic() > deadline:
+                signal_all(session, signal.SIGKILL)
+                self.process.wait(timeout=STOP_TIMEOUT)
+                break
+            time.sleep(POLL_INTERVAL)
         os.close(self.main)
+
+
+def session_processes(session):
+    """The running processes of ``session`` (zombies, which only wait for their parent to
+    read their status, do not count)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == session and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def signal_all(session, signum):
+    for pid in session_processes(session):
+        with suppress(ProcessLookupError):
+            os.kill(pid, signum)
