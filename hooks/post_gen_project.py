@@ -42,6 +42,9 @@ VARIANTS = {
         "deploy/serve.sh",
         "{slug}/realtime/disconnects.py",
     ],
+    "tasks": [
+        "config/__init__.py",
+    ],
 }
 
 # (option, choice) -> files and folders that only that choice uses.
@@ -55,6 +58,13 @@ ONLY_FOR = {
     ],
     ("channel_layer", "redis"): [
         "tests/test_redis_layer.py",
+    ],
+    ("tasks", "celery"): [
+        "config/celery.py",
+        "{slug}/jobs",
+        "{slug}/chat/static/chat/jobs.js",
+        "tests/test_jobs.py",
+        "docs/jobs.md",
     ],
 }
 
@@ -112,11 +122,11 @@ def remove(path):
         path.unlink()
 
 
-def remove_unused_files(options):
+def remove_unused_files(slug, options):
     for (option, choice), paths in ONLY_FOR.items():
         if options[option] != choice:
             for path in paths:
-                remove(path)
+                remove(path.format(slug=slug))
 
 
 def write_local_env():
@@ -194,6 +204,8 @@ def print_next_steps(context):
         "python manage.py createsuperuser",
         context["__serve_locally"][context["server"]],
     ]
+    if context["tasks"] == "celery":
+        steps.append(f"{context['__run_worker']}    # in a second terminal")
     lines = ["", f"Baked {project_dir}/. Next steps:", ""]
     if note:
         lines += [*textwrap.wrap(note, width=88), ""]
@@ -212,7 +224,7 @@ def main(context, original):
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
     keep_chosen_variants(files)
-    remove_unused_files(options)
+    remove_unused_files(context["project_slug"], options)
     write_local_env()
     print_next_steps(context)
     return 0

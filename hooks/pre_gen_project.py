@@ -42,7 +42,13 @@ SLUG_PATTERN = re.compile(r"[a-z_][a-z0-9_]*")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 # (option, choice) -> (other option, the choices of it that this one needs, why).
-REQUIRES = {}
+REQUIRES = {
+    ("tasks", "celery"): (
+        "channel_layer",
+        ["redis"],
+        "the worker is another process: its jobs reach the sockets through Redis",
+    ),
+}
 
 
 def slug_error(slug):

@@ -11,6 +11,9 @@ from {{ cookiecutter.project_slug }}.realtime.health import healthz
 urlpatterns = [
     path("", include("{{ cookiecutter.project_slug }}.chat.urls")),
     path("", include("{{ cookiecutter.project_slug }}.notifications.urls")),
+{%- if cookiecutter.tasks == "celery" %}
+    path("", include("{{ cookiecutter.project_slug }}.jobs.urls")),
+{%- endif %}
     path("healthz", healthz, name="healthz"),
 {%- if cookiecutter.auth == "session" %}
     path("accounts/", include("django.contrib.auth.urls")),

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
 {%- endif %}
     "{{ cookiecutter.project_slug }}.chat",
     "{{ cookiecutter.project_slug }}.notifications",
+{%- if cookiecutter.tasks == "celery" %}
+    "{{ cookiecutter.project_slug }}.jobs",
+{%- endif %}
 ]
 
 MIDDLEWARE = [
@@ -188,6 +191,32 @@ CHAT_ROOM_LIST_LENGTH = 100
 NOTIFICATIONS_HISTORY_LENGTH = 50
 NOTIFICATIONS_SINCE_LIMIT = 500
 NOTIFICATIONS_TEXT_MAX_LENGTH = 2000
+
+{%- if cookiecutter.tasks == "celery" %}
+
+# Background jobs (docs/jobs.md): Celery, with Redis as its broker. A job's message is
+# acknowledged when the job has ended, and handed out again when its worker dies first,
+# so that the job runs again (jobs/tasks.py says what that asks of a job).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker holds no more jobs than it runs
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A job whose whole worker vanished (kill -9, a lost machine) is handed out again
+    # after this many seconds: keep it above the longest job, or a slow job runs twice.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # POST /api/jobs/ answers 503 within seconds when the broker cannot be reached.
+    "socket_connect_timeout": 3,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # LOGGING below prints the worker's lines too
+# The export job reads JOBS_EXPORT_BATCH_SIZE messages at a time (pausing
+# JOBS_EXPORT_BATCH_PAUSE seconds between batches, to spare a busy database) and refuses
+# rooms of more than JOBS_EXPORT_MAX_MESSAGES.
+JOBS_EXPORT_BATCH_SIZE = env.int("JOBS_EXPORT_BATCH_SIZE", default=500)
+JOBS_EXPORT_BATCH_PAUSE = env.float("JOBS_EXPORT_BATCH_PAUSE", default=0)
+JOBS_EXPORT_MAX_MESSAGES = env.int("JOBS_EXPORT_MAX_MESSAGES", default=100_000)
+{%- endif %}
 
 # Every line once, through the root logger's console handler: Django's own "django" logger
 # would print what it is given a second time (under DEBUG), then pass it on to the root.

@@ -22,3 +22,6 @@ WHITENOISE_AUTOREFRESH = True
 REDIS_URL = env("REDIS_TEST_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/1")
 CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] = REDIS_URL
 {%- endif %}
+{%- if cookiecutter.tasks == "celery" %}
+CELERY_BROKER_URL = REDIS_URL
+{%- endif %}
