@@ -62,9 +62,7 @@ ONLY_FOR = {
     ("tasks", "celery"): [
         "config/celery.py",
         "{slug}/jobs",
-        "{slug}/chat/static/chat/jobs.js",
         "tests/test_jobs.py",
-        "docs/jobs.md",
     ],
 }
 
