@@ -6,6 +6,7 @@ does not handle stops the bake, loudly, and leaves nothing behind; the slow stag
 pairwise covering set computed from the options.
 """
 
+import itertools
 import json
 import re
 import shutil
@@ -124,12 +125,24 @@ def test_no_template_branch_catches_an_unknown_choice():
 # --- the combinations ------------------------------------------------------------------
 
 
-def test_combinations_are_every_product_of_the_choices():
-    product = 1
-    for choices in CHOICE_OPTIONS.values():
-        product *= len(choices)
-    assert len(COMBINATIONS) == product  # no rule between the options today
+def test_combinations_are_every_product_of_the_choices_the_hook_accepts():
+    every = [
+        dict(zip(CHOICE_OPTIONS, values))
+        for values in itertools.product(*CHOICE_OPTIONS.values())
+    ]
+    refused = [c for c in every if PRE_GEN.combination_error(c)]
+    assert refused  # tasks=celery with channel_layer=in_memory
+    assert all(c["tasks"] == "celery" and c["channel_layer"] == "in_memory" for c in refused)
+    assert COMBINATIONS == [c for c in every if c not in refused]
     assert COMBINATIONS[0] == {option: choices[0] for option, choices in CHOICE_OPTIONS.items()}
+
+
+def test_a_refused_pair_of_choices_stops_the_bake_before_anything_is_written(run_cookiecutter):
+    completed, output_dir = run_cookiecutter(tasks="celery", channel_layer="in_memory")
+    assert completed.returncode != 0, completed.stdout
+    assert "ERROR: tasks=celery needs channel_layer=redis" in completed.stderr, completed.stderr
+    assert "not channel_layer=in_memory" in completed.stderr
+    assert sorted(output_dir.iterdir()) == []
 
 
 def test_a_rule_between_options_leaves_its_combinations_out():
