@@ -6,6 +6,7 @@ from datetime import datetime
 import pytest
 from channels.db import database_sync_to_async
 
+from {{ cookiecutter.project_slug }}.chat import protocol as chat
 from {{ cookiecutter.project_slug }}.chat import services
 from {{ cookiecutter.project_slug }}.chat.models import Message, Room
 
@@ -113,6 +114,18 @@ async def test_ping_gets_pong(connect, alice):
     socket, *_ = await join(connect, alice)
     await socket.send_json_to({"type": "ping"})
     assert await wait_for_frame(socket, type="pong") == {"type": "pong"}
+
+
+async def test_a_group_event_without_a_handler_ends_the_connection_with_1011(
+    connect, alice, channel_layer, caplog
+):
+    """Consumers read no channel of their own: other group events reach their handlers
+    through the room's group, and one they cannot handle is a server error, as in Channels."""
+    socket, *_ = await join(connect, alice)
+    await wait_for_frame(socket, type="presence", user="alice")  # her own arrival
+    await channel_layer.group_send(chat.group_name("lobby"), {"type": "chat.unknown"})
+    await assert_closed_with(socket, 1011, "server error")
+    assert "Handling a chat.unknown event failed" in caplog.text
 
 
 async def test_history_pages_backwards_with_before_and_limit(connect, alice):

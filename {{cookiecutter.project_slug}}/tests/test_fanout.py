@@ -13,17 +13,18 @@ TIMEOUT = 5  # seconds to wait for one message on a busy machine
 
 
 class Member:
-    """A connection as the fan-out sees it: a channel name and a send queue, whose
-    messages land in ``written`` (or never leave, when ``stalled``)."""
+    """A connection as the fan-out sees it: a channel name, a send queue, whose messages
+    land in ``written`` (or never leave, when ``stalled``), and the events it handled."""
 
     def __init__(self, name, *, stalled=False, gone=False, capacity=10, connecting=False):
         self.channel_name = f"member-{name}"
         self.written = asyncio.Queue()
+        self.handled = asyncio.Queue()
         self.stalled = stalled
         self.gone = gone
-        self.queue = SendQueue(self.send, capacity=capacity, direct=False)
+        self.send_queue = SendQueue(self.send, capacity=capacity, direct=False)
         if not connecting:
-            self.queue.release()  # past its handshake
+            self.send_queue.release()  # past its handshake
 
     async def send(self, message):
         if self.gone:
@@ -32,8 +33,11 @@ class Member:
             await asyncio.Event().wait()  # a client that never reads
         await self.written.put(message)
 
+    async def handle_event(self, event):
+        await self.handled.put(event)
+
     async def join(self, group):
-        await fanout.join(group, self.channel_name, self.queue)
+        await fanout.join(group, self)
 
     async def next_text(self):
         message = await asyncio.wait_for(self.written.get(), TIMEOUT)
@@ -67,20 +71,23 @@ async def test_the_last_member_leaving_ends_the_subscription(channel_layer):
     alice, bob = Member("alice"), Member("bob")
     await alice.join("chat.lobby")
     await bob.join("chat.lobby")
-    await fanout.leave("chat.lobby", alice.channel_name)
+    await fanout.leave("chat.lobby", alice)
     assert "chat.lobby" in fanout.local_fanout().groups
-    await fanout.leave("chat.lobby", bob.channel_name)
+    await fanout.leave("chat.lobby", bob)
     assert "chat.lobby" not in fanout.local_fanout().groups
     await channel_layer.group_send("chat.lobby", group_event(frame(1)))  # to nobody
 
 
-async def test_other_events_reach_each_members_own_channel(channel_layer):
+async def test_other_events_go_to_each_members_handler(channel_layer):
     """An event that is not a frame goes to the member's consumer, as Channels does it."""
-    channel = await channel_layer.new_channel()
-    await fanout.join("chat.lobby", channel, Member("alice").queue)
+    alice, bob = Member("alice"), Member("bob")
+    await alice.join("chat.lobby")
+    await bob.join("chat.lobby")
     await channel_layer.group_send("chat.lobby", {"type": "chat.kick", "user": "bob"})
-    received = await asyncio.wait_for(channel_layer.receive(channel), TIMEOUT)
-    assert received == {"type": "chat.kick", "user": "bob"}
+    for member in (alice, bob):
+        handled = await asyncio.wait_for(member.handled.get(), TIMEOUT)
+        assert handled == {"type": "chat.kick", "user": "bob"}
+    assert alice.written.empty()
 
 
 async def test_a_member_that_does_not_read_delays_no_one(channel_layer):
@@ -91,8 +98,8 @@ async def test_a_member_that_does_not_read_delays_no_one(channel_layer):
         await channel_layer.group_send("chat.lobby", group_event(frame(number)))
     assert [await alice.next_text() for _ in range(8)][-1] == '{"type":"message","id":7}'
     # The stalled member holds one frame in its send and at most its capacity queued.
-    assert len(stalled.queue.pending) <= 3
-    await stalled.queue.close()
+    assert len(stalled.send_queue.pending) <= 3
+    await stalled.send_queue.close()
 
 
 async def test_a_member_whose_client_has_gone_is_passed_over(channel_layer):
@@ -104,16 +111,16 @@ async def test_a_member_whose_client_has_gone_is_passed_over(channel_layer):
     for number in range(3):
         await channel_layer.group_send("chat.lobby", group_event(frame(number)))
     assert [await alice.next_text() for _ in range(3)][-1] == '{"type":"message","id":2}'
-    assert gone.queue.gone
-    await gone.queue.close()  # raises nothing
+    assert gone.send_queue.gone
+    await gone.send_queue.close()  # raises nothing
 
 
 async def test_frames_from_groups_wait_for_the_handshake():
     """What ``connect()`` sends comes first, the frames of its groups after."""
     alice = Member("alice", connecting=True)
-    alice.queue.deliver({"type": "websocket.send", "text": "from the group"})
-    await alice.queue.put({"type": "websocket.send", "text": "welcome"})
-    alice.queue.release()  # connect() has returned
-    await alice.queue.put({"type": "websocket.send", "text": "later"})
+    alice.send_queue.deliver({"type": "websocket.send", "text": "from the group"})
+    await alice.send_queue.put({"type": "websocket.send", "text": "welcome"})
+    alice.send_queue.release()  # connect() has returned
+    await alice.send_queue.put({"type": "websocket.send", "text": "later"})
     assert [await alice.next_text() for _ in range(3)] == ["welcome", "from the group", "later"]
-    await alice.queue.close()
+    await alice.send_queue.close()

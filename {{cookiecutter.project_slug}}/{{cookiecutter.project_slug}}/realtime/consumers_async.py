@@ -1,9 +1,13 @@
 """The base of every WebSocket endpoint: JSON frames in, limits applied, handlers called."""
 
+import asyncio
+import logging
 from functools import cached_property
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from {{ cookiecutter.project_slug }}.realtime import fanout
@@ -17,6 +21,10 @@ from {{ cookiecutter.project_slug }}.realtime.protocol import (
     encode,
 )
 from {{ cookiecutter.project_slug }}.realtime.send_queue import SendQueue
+
+logger = logging.getLogger(__name__)
+
+SERVER_ERROR_CLOSE = {"type": "websocket.close", "code": 1011, "reason": "server error"}
 
 
 class FrameConsumer(AsyncWebsocketConsumer):
@@ -32,13 +40,44 @@ class FrameConsumer(AsyncWebsocketConsumer):
     closing = False
 
     async def __call__(self, scope, receive, send):
+        """Serve one connection: its socket's messages, handled one at a time.
+
+        Channels' consumers also read a channel of their own from the layer, which costs
+        each socket a layer queue and two tasks, a fifth of an idle socket's memory. These
+        read their socket only: what the layer has for them comes through their groups
+        (``realtime/fanout.py``), frames to the send queue, other events to
+        :meth:`handle_event`.
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = fanout.connection_name()
         # The consumer's own messages go out at once when nothing is queued; frames from
         # groups are queued, so that a room's fan-out never waits for a slow client.
         self.send_queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY, direct=True)
+        self.base_send = self.send_queue.put
+        self.turn = asyncio.Lock()  # a message is handled after the one before
         try:
-            await super().__call__(scope, receive, self.send_queue.put)
+            while True:
+                message = await receive()
+                async with self.turn:
+                    await self.dispatch(message)
+        except StopConsumer:
+            pass
         finally:
+            self.closing = True
             await self.send_queue.close()
+
+    async def handle_event(self, event):
+        """A group event other than a frame, handled in its turn (``realtime/fanout.py``).
+        A handler that fails closes the connection (1011), as it would in Channels."""
+        async with self.turn:
+            if self.closing:
+                return
+            try:
+                await self.dispatch(event)
+            except Exception:
+                logger.exception("Handling a %s event failed", event.get("type"))
+                self.send_queue.put_nowait(SERVER_ERROR_CLOSE)
 
     async def dispatch(self, message):
         """Call the handler of ``message``, without Channels' default trip to the database
@@ -100,10 +139,10 @@ class FrameConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=encode(frame))
 
     async def group_add(self, group):
-        await fanout.join(group, self.channel_name, self.send_queue)
+        await fanout.join(group, self)
 
     async def group_discard(self, group):
-        await fanout.leave(group, self.channel_name)
+        await fanout.leave(group, self)
 
     async def group_send(self, group, event):
         await self.channel_layer.group_send(group, event)

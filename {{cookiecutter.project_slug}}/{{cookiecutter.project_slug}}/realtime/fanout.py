@@ -9,12 +9,18 @@ member straight away. A member that does not read fills its own queue only
 (``realtime/send_queue.py``).
 
 Nothing changes for code that sends: views, commands and tasks call ``group_send`` on
-the channel layer as before, from any process. Events of other types sent to a group
-reach each member's own channel, and so its consumer's handler, as Channels does it.
+the channel layer as before, from any process. An event of another type sent to a group
+goes to the handler of each member's consumer, as Channels does it.
+
+The groups are also the only way in: a connection reads no channel of its own from the
+layer (see ``FrameConsumer.__call__``). Its ``channel_name``, from
+:func:`connection_name`, names it in presence and in a frame's ``exclude``; to reach one
+connection, send to a group it is in (every user has a notifications group).
 """
 
 import asyncio
 import logging
+import uuid
 from weakref import WeakKeyDictionary
 
 from channels.layers import get_channel_layer
@@ -37,7 +43,7 @@ class LocalGroup:
 
     def __init__(self, name):
         self.name = name
-        self.members = {}  # member's channel name -> its SendQueue
+        self.members = {}  # channel name -> the member's consumer
         self.channel = None
         self.reader = None
         self.ready = asyncio.Event()  # set once the channel is made and read
@@ -47,8 +53,9 @@ class Fanout:
     def __init__(self, layer):
         self.layer = layer
         self.groups = {}
+        self.handling = set()  # the tasks handling other events, kept until they end
 
-    async def add(self, group, channel_name, outbox):
+    async def add(self, group, member):
         """Add a member (again, to renew the membership that the layer expires)."""
         while True:
             local = self.groups.get(group)
@@ -60,14 +67,14 @@ class Fanout:
             await local.ready.wait()
             if self.groups.get(group) is local:  # not emptied meanwhile
                 break
-        local.members[channel_name] = outbox
+        local.members[member.channel_name] = member
         await self.layer.group_add(group, local.channel)
 
-    async def discard(self, group, channel_name):
+    async def discard(self, group, member):
         local = self.groups.get(group)
         if local is None:
             return
-        local.members.pop(channel_name, None)
+        local.members.pop(member.channel_name, None)
         if not local.members:
             del self.groups[group]
             local.reader.cancel()
@@ -80,12 +87,12 @@ class Fanout:
                 if event.get("type") == "realtime.frame":
                     exclude = event["exclude"]
                     message = {"type": "websocket.send", "text": event["text"]}
-                    for channel_name, outbox in list(local.members.items()):
+                    for channel_name, member in list(local.members.items()):
                         if channel_name != exclude:
-                            outbox.deliver(message)
+                            member.send_queue.deliver(message)
                 else:
-                    for channel_name in list(local.members):
-                        await self.layer.send(channel_name, event)
+                    for member in list(local.members.values()):
+                        self.hand_over(member, event)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -94,14 +101,27 @@ class Fanout:
             logger.exception("Reading the channel layer for group %s failed", local.name)
             if self.groups.get(local.name) is local:
                 del self.groups[local.name]
-            for outbox in local.members.values():
-                outbox.put_nowait({"type": "websocket.close", "code": 1011})
+            for member in local.members.values():
+                member.send_queue.put_nowait({"type": "websocket.close", "code": 1011})
+
+    def hand_over(self, member, event):
+        """Let the member's consumer handle ``event`` in its turn, without making the
+        group's other members wait for it."""
+        task = asyncio.create_task(member.handle_event(event))
+        self.handling.add(task)
+        task.add_done_callback(self.handling.discard)
 
 
-async def join(group, channel_name, outbox):
-    """Make ``channel_name`` a member of ``group``, its frames going to ``outbox``."""
-    await local_fanout().add(group, channel_name, outbox)
+def connection_name():
+    """A name for one connection, unique across processes and machines."""
+    return f"connection.{uuid.uuid4().hex}"
 
 
-async def leave(group, channel_name):
-    await local_fanout().discard(group, channel_name)
+async def join(group, member):
+    """Make ``member`` (a consumer: its ``channel_name``, ``send_queue`` and
+    ``handle_event``) a member of ``group``."""
+    await local_fanout().add(group, member)
+
+
+async def leave(group, member):
+    await local_fanout().discard(group, member)
