@@ -62,6 +62,7 @@ ONLY_FOR = {
     ("tasks", "celery"): [
         "config/celery.py",
         "{slug}/jobs",
+        "docs/jobs.md",
         "tests/test_jobs.py",
     ],
 }
