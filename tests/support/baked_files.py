@@ -87,6 +87,7 @@ def unresolved_variants(files, slug, combination):
                     found.append(f"{variant(path, choice)} is left over ({option}={choice})")
     for (option, choice), paths in POST_GEN.ONLY_FOR.items():
         for path in paths:
+            path = path.format(slug=slug)
             present = path in files or any(f.startswith(f"{path}/") for f in files)
             if present != (combination[option] == choice):
                 state = "present" if present else "missing"
