@@ -44,6 +44,7 @@ VARIANTS = {
     ],
     "tasks": [
         "config/__init__.py",
+        "{slug}/chat/templates/chat/room_actions.html",
     ],
 }
 
@@ -62,6 +63,9 @@ ONLY_FOR = {
     ("tasks", "celery"): [
         "config/celery.py",
         "{slug}/jobs",
+        "{slug}/chat/static/chat/jobs.js",
+        "{slug}/chat/static/chat/jobs.css",
+        "docs/jobs.md",
         "tests/test_jobs.py",
     ],
 }

@@ -16,6 +16,7 @@ import sys
 RESERVED_SLUGS = {
     "asgiref",
     "asyncio",
+    "celery",
     "channels",
     "channels_redis",
     "config",
@@ -24,6 +25,7 @@ RESERVED_SLUGS = {
     "environ",
     "hypothesis",
     "json",
+    "kombu",
     "pytest",
     "redis",
     "rest_framework",

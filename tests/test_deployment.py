@@ -16,6 +16,7 @@ import yaml
 from tests.support import nginx
 from tests.support.baking import tool_env
 from tests.support.deployment import production_env
+from tests.support.options import COOKIECUTTER_JSON
 from tests.support.processes import require, run
 
 
@@ -72,7 +73,9 @@ def test_compose_file_is_valid(baked, tmp_path):
     config = yaml.safe_load(result.stdout)
     services = config["services"]
     redis = baked.combination["channel_layer"] == "redis"
-    expected = {"migrate", "web", "nginx", "postgres"} | ({"redis"} if redis else set())
+    celery = baked.combination["tasks"] == "celery"
+    expected = {"migrate", "web", "nginx", "postgres"}
+    expected |= ({"redis"} if redis else set()) | ({"worker"} if celery else set())
     assert set(services) == expected
     for name in expected & {"postgres", "redis"}:
         assert services[name]["healthcheck"]["test"], f"{name} has no health check"
@@ -82,10 +85,29 @@ def test_compose_file_is_valid(baked, tmp_path):
         assert web_needs["redis"]["condition"] == "service_healthy"
         assert services["web"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
     assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
+    if celery:
+        assert_worker_is_its_own_service(services)
     postgres_need = services["migrate"]["depends_on"]["postgres"]
     assert postgres_need["condition"] == "service_healthy"
     volumes = {"postgres-data"} | ({"redis-data"} if redis else set())
     assert set(config["volumes"]) == volumes
+
+
+def assert_worker_is_its_own_service(services):
+    """The worker: web's image and environment, the worker's command, and a health check
+    that pings its own node only (the image's would ask a web server it does not run)."""
+    worker, web = services["worker"], services["web"]
+    assert worker["build"] == web["build"]
+    assert worker["environment"].items() <= web["environment"].items()
+    assert set(web["environment"]) - set(worker["environment"]) <= {"WEB_CONCURRENCY"}
+    assert " ".join(worker["command"]) == COOKIECUTTER_JSON["__run_worker"]
+    kind, command = worker["healthcheck"]["test"]
+    command = command.replace("$$", "$")  # compose's escape, which some versions print
+    assert kind == "CMD-SHELL" and command.startswith("celery -A config inspect ping ")
+    assert command.endswith(" --destination celery@$HOSTNAME")
+    needs = {name: need["condition"] for name, need in worker["depends_on"].items()}
+    assert needs == {"migrate": "service_completed_successfully", "redis": "service_healthy"}
+    assert worker["restart"] == "unless-stopped"
 
 
 @pytest.mark.stage("compose")

@@ -35,8 +35,8 @@ def export_room(job, report):
     ):
         messages += [chat.message(message) for message in page]
         last_id = page[-1].id
-        # 100 is for the job's end: messages posted meanwhile may pass the count.
-        report(min(99, len(messages) * 100 // total))
+        # 100 is for the job's end: messages posted meanwhile may pass the count (from 0).
+        report(min(99, len(messages) * 100 // max(total, 1)))
         if settings.JOBS_EXPORT_BATCH_PAUSE:
             time.sleep(settings.JOBS_EXPORT_BATCH_PAUSE)
     output = {"room": name, "exported_at": timezone.now().isoformat(), "messages": messages}

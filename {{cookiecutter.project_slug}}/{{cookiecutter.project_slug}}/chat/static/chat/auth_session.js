@@ -13,8 +13,15 @@
     return url.href;
   }
 
+  // The session cookie goes with every request. Django refuses a POST made with it unless
+  // it carries the CSRF token, which the page already holds: the log-out form's.
   function apiHeaders() {
-    return { Accept: "application/json" }; // the session cookie goes with every request
+    const headers = { Accept: "application/json" };
+    const csrf = signedIn && signedIn.querySelector("[name=csrfmiddlewaretoken]");
+    if (csrf) {
+      headers["X-CSRFToken"] = csrf.value;
+    }
+    return headers;
   }
 
   function ready() {
