@@ -32,8 +32,8 @@ from tests.support.jobs import (
     check_export,
     check_frames,
     fill_room,
-    runs,
     start_export,
+    stored,
     stored_jobs,
 )
 from tests.support.websocket import FRAME_TIMEOUT, join, message, room_name, say, subscribe
@@ -157,9 +157,7 @@ def test_a_job_whose_worker_is_killed_runs_again_and_ends_done_once(live):
             await feed.until_progress(job["id"])
             await asyncio.to_thread(live.kill_worker)
             killed = time.monotonic()
-            [(state, reached)] = live.query(
-                "SELECT state, progress FROM jobs_job WHERE id = ?", job["id"].replace("-", "")
-            )
+            state, reached = stored(live, job["id"], "state", "progress")
             assert (state, reached < 100) == ("running", True), "not killed mid-job"
             await asyncio.to_thread(live.restart_worker)
             restarted = time.monotonic()
@@ -167,7 +165,7 @@ def test_a_job_whose_worker_is_killed_runs_again_and_ends_done_once(live):
             await feed.caught_up(live, "alice")
 
         check_frames(frames, "done")
-        assert runs(live, job["id"]) == 2
+        assert stored(live, job["id"], "runs") == (2,)
         arrived = feed.arrived[job["id"]]
         resumed = next(t for f, t in zip(frames, arrived) if f["progress"] > reached)
         check_export(live, "alice", frames[-1], texts)

@@ -61,10 +61,12 @@ def stored_jobs(live):
     return count
 
 
-def runs(live, job_id):
-    """How many times a worker started the job (``Job.runs``), from the database."""
-    [(count,)] = live.query("SELECT runs FROM jobs_job WHERE id = ?", job_id.replace("-", ""))
-    return count
+def stored(live, job_id, *columns):
+    """``columns`` of the job's row in the deployment's database (``runs``: how many
+    times a worker started it)."""
+    names = ", ".join(columns)
+    [row] = live.query(f"SELECT {names} FROM jobs_job WHERE id = ?", job_id.replace("-", ""))
+    return row
 
 
 class JobFeed:
