@@ -25,6 +25,7 @@ from tests.support.options import (
     combinations,
     pairwise_covering,
 )
+from tests.support.stages import choice_stages, scope
 
 PROJECT = REPO_ROOT / "{{cookiecutter.project_slug}}"
 # A branch of a Jinja conditional that a choice the template does not know could fall
@@ -163,6 +164,19 @@ def test_the_covering_set_holds_every_pair_of_choices():
     assert set().union(*(choice_pairs(c) for c in covering)) == every_pair
     assert len(covering) < len(COMBINATIONS)
     assert COVERING[0] == combination_id(COMBINATIONS[0])  # the defaults
+
+
+def test_a_stage_about_one_choice_covers_the_combinations_that_hold_it():
+    """The jobs stage (tasks=celery): only combinations with the choice, and every pair
+    of choices that those combinations hold."""
+    stages = choice_stages()
+    assert stages, "no stage runs on the combinations of one choice"
+    for stage, (option, choice) in stages.items():
+        holding = [c for c in COMBINATIONS if c[option] == choice]
+        chosen = [c for c in holding if combination_id(c) in scope(stage)]
+        assert len(chosen) == len(scope(stage)), (stage, scope(stage))
+        every_pair = set().union(*(choice_pairs(c) for c in holding))
+        assert set().union(*(choice_pairs(c) for c in chosen)) == every_pair, stage
 
 
 def test_the_covering_set_stays_small_as_options_grow():

@@ -1,10 +1,12 @@
-"""A baked project deployed for real, on this machine, for the live, fault and browser stages.
+"""A baked project deployed for real on this machine, for the stages live, faults, jobs, browser.
 
 The project runs as its README documents for production: ``collectstatic`` and
 ``migrate`` against a fresh SQLite file, then its own start command ``deploy/serve.sh``
 (one process, or two sharing Redis with the redis layer) on loopback ports, behind a real
-nginx that runs the project's ``deploy/nginx.conf`` with a throw-away certificate. The
-clients are ``http.client`` and the ``websockets`` library, as an outside user's would be.
+nginx that runs the project's ``deploy/nginx.conf`` with a throw-away certificate. With
+``tasks=celery`` the README's worker command runs beside them, with a ``redis-server`` of
+its own as the broker (tests/support/worker.py). The clients are ``http.client`` and the
+``websockets`` library, as an outside user's would be.
 
 Every process writes its output to a log file in the deployment's folder; failures show
 the tails. :class:`Deployments` keeps the deployments of one test session and stops each
@@ -12,17 +14,21 @@ process (terminate, wait, kill) when it is done with it.
 """
 
 import asyncio
+import glob
 import http.client
 import json
+import os
 import re
 import secrets
 import shutil
+import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, suppress
 from functools import cache
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
@@ -33,7 +39,8 @@ from websockets.asyncio.client import connect
 from tests.support import nginx
 from tests.support.nginx import has_ipv6_loopback
 from tests.support.processes import require, run, tail
-from tests.support.redis_server import flush_redis
+from tests.support.redis_server import RedisServer, flush_redis
+from tests.support.worker import DEPLOYMENT_ENV, READY, RUN_WORKER, WORKER_ENV
 
 # Bounds, not delays: generous, as a busy 2-core machine is slow to hash a password.
 START_TIMEOUT = 60  # seconds for a server or nginx to become ready
@@ -118,11 +125,16 @@ def free_ports(count):
 
 
 class Process:
-    """A started program whose output goes to a log file."""
+    """A started program whose output goes to a log file.
 
-    def __init__(self, name, command, *, log, cwd=None, env=None):
+    With ``group`` it leads a process group of its own, so that :meth:`kill` ends its
+    children with it (the Celery worker's pool processes), as a crash of its machine would.
+    """
+
+    def __init__(self, name, command, *, log, cwd=None, env=None, group=False):
         self.name = name
         self.log = log
+        self.group = group
         self.terminated = False
         with open(log, "wb") as output:
             self.popen = subprocess.Popen(
@@ -132,6 +144,7 @@ class Process:
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                process_group=0 if group else None,
             )
 
     def alive(self):
@@ -144,16 +157,48 @@ class Process:
         self.terminated = True
 
     def stop(self):
-        """Terminate, wait, kill: the process is gone when this returns."""
+        """Terminate, wait, kill: the process (and its group) is gone when this returns."""
         self.terminate()
         try:
             self.popen.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
+            self.kill()
+        if self.group:  # what its children left, if it did not end them
+            self.kill()
+
+    def kill(self):
+        """``kill -9``: the process, or its whole group; returns once they are gone."""
+        self.terminated = True
+        if not self.group:
             self.popen.kill()
             self.popen.wait(timeout=STOP_TIMEOUT)
+            return
+        pgid = self.popen.pid
+        with suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        self.popen.wait(timeout=STOP_TIMEOUT)
+        # The children are init's now: wait until it reaped them.
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while group_alive(pgid):
+            if time.monotonic() > deadline:
+                raise DeploymentError(f"{self.name}: process group {pgid} outlived kill -9")
+            time.sleep(POLL_INTERVAL)
 
     def output(self):
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def group_alive(pgid):
+    """Whether any process of group ``pgid`` is still running (zombies aside)."""
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as file:
+                fields = file.read().rpartition(")")[2].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def wait_until(ready, process, what, timeout=START_TIMEOUT):
@@ -306,6 +351,10 @@ class Deployment:
         self.project = workdir / "project"
         self.certificate = certificate
         servers = 2 if redis_url else 1
+        # tasks=celery: the broker is a redis-server of its own, so that a test can stop
+        # it alone; the channel layer keeps its Redis.
+        has_worker = self.combination["tasks"] == "celery"
+        self.broker = RedisServer(workdir / "broker") if has_worker else None
         ports = free_ports(2 + servers)
         self.http_port, self.https_port, *self.server_ports = ports
         self.origin = f"https://localhost:{self.https_port}"
@@ -314,6 +363,7 @@ class Deployment:
         self.processes = []
         self.servers = []
         self.nginx = None
+        self.worker = None  # tasks=celery: the Celery worker, and its broker below
         self.tokens = {}  # auth=token: username -> key
         self.browsers = {}  # auth=session: username -> logged-in Browser
         self.timings = {}
@@ -332,6 +382,9 @@ class Deployment:
         )
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        if self.broker:
+            env["CELERY_BROKER_URL"] = self.broker.url
+            env |= DEPLOYMENT_ENV
         env["LIVE_PASSWORD"] = self.password
         return env
 
@@ -359,6 +412,9 @@ class Deployment:
         )
         if self.redis_url:
             flush_redis(self.redis_url)
+        if self.broker:
+            self.broker.directory.mkdir()
+            self.broker.start()
         with ThreadPoolExecutor(2) as pool:
             # README, "Deployment": collectstatic and migrate, then deploy/serve.sh.
             prepared = [
@@ -372,9 +428,14 @@ class Deployment:
             users = pool.submit(self.manage, "shell", "-c", CREATE_USERS)
             for index in range(len(self.server_ports)):
                 self.servers.append(self.spawn_server(index))
+            if self.broker:
+                self.spawn_worker()
             for index in range(len(self.servers)):
                 self.wait_healthy(index)
             self.timings["servers up"] = time.monotonic() - started
+            if self.broker:
+                self.wait_worker_ready()
+                self.timings["worker up"] = time.monotonic() - started
             users.result()
         self.start_nginx()
         self.timings["nginx up"] = time.monotonic() - started
@@ -407,7 +468,7 @@ class Deployment:
         """Run ``deploy/serve.sh`` as server ``index`` (A, B, ...) on its port."""
         name = f"server {'AB'[index]}"
         port = str(self.server_ports[index])
-        return self.spawn(name, "deploy/serve.sh", PORT=port, **env)
+        return self.spawn(name, ["deploy/serve.sh"], PORT=port, **env)
 
     def wait_healthy(self, index):
         port = self.server_ports[index]
@@ -440,14 +501,55 @@ class Deployment:
         """Stop server ``index`` as a deploy would (SIGTERM, then wait)."""
         self.servers[index].stop()
 
-    def spawn(self, name, command, **env):
+    def spawn(self, name, command, *, group=False, **env):
         # A restarted process gets a log of its own: the first one may explain a crash.
         starts = sum(process.name == name for process in self.processes)
         suffix = f"-{starts + 1}" if starts else ""
         log = self.workdir / f"{name.replace(' ', '-')}{suffix}.log"
-        process = Process(name, [command], log=log, cwd=self.project, env=self.env | env)
+        process = Process(name, command, log=log, cwd=self.project, env=self.env | env, group=group)
         self.processes.append(process)
         return process
+
+    # -- the Celery worker and its broker (tasks=celery, see tests/support/worker.py)
+
+    def spawn_worker(self):
+        """The README's worker command, in a process group of its own."""
+        self.worker = self.spawn("worker", RUN_WORKER, group=True, **WORKER_ENV)
+
+    def wait_worker_ready(self):
+        wait_until(
+            lambda: READY.search(self.worker.output()),
+            self.worker,
+            "ready (its `celery@<host> ready.` line)",
+        )
+
+    def kill_worker(self):
+        """``kill -9`` the worker's whole process group (main process and pool), as the
+        loss of its machine would; returns once every one of them is gone."""
+        self.worker.kill()
+
+    def restart_worker(self):
+        """Start the worker again; returns once it is ready for jobs."""
+        if self.worker.alive():
+            raise DeploymentError("the worker is still running")
+        self.spawn_worker()
+        self.wait_worker_ready()
+
+    def restart_stopped_worker(self):
+        """Start the worker again if it is not running: a test that killed it leaves the
+        shared deployment as it found it."""
+        if self.worker and not self.worker.alive():
+            self.restart_worker()
+
+    def worker_logs(self):
+        """log path -> text, of every worker started so far."""
+        return {p.log: p.output() for p in self.processes if p.name == "worker"}
+
+    def query(self, sql, *parameters):
+        """Rows of a read-only query on the deployment's SQLite database."""
+        path = self.workdir / "db.sqlite3"
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+            return db.execute(sql, parameters).fetchall()
 
     def start_nginx(self):
         executable = require("nginx")
@@ -473,11 +575,14 @@ class Deployment:
             wait_until(lambda port=port: accepting(port), self.nginx, f"listening on {port}")
 
     def stop(self):
-        """Stop every process: all terminated at once, then each waited for."""
+        """Stop every process: all terminated at once, then each waited for; then the
+        broker."""
         for process in self.processes:
             process.terminate()
         for process in reversed(self.processes):
             process.stop()
+        if self.broker and self.broker.process and self.broker.process.poll() is None:
+            self.broker.stop()
 
     def logs(self):
         """The tails of every log of this deployment, for a failure report."""
@@ -524,21 +629,27 @@ class Deployment:
             return {"Authorization": f"Token {self.tokens[username]}"}
         return {"Cookie": f"sessionid={self.browsers[username].cookies['sessionid']}"}
 
+    def api(self, user, method, path, payload=None, *, port=None):
+        """A request to the JSON API as ``user`` (a JSON POST with ``payload``), as a
+        client of its auth option sends it: the token header, or the session's cookies
+        and CSRF token. Through nginx, or straight to the server on ``port``."""
+        if self.auth == "session":
+            browser = self.browsers[user]
+            if payload is None:
+                return browser.request(method, path, port=port)
+            if method != "POST":
+                raise ValueError(f"a JSON {method} is not what the site's pages send")
+            return browser.post_json(path, payload, port=port)
+        headers = {"Authorization": f"Token {self.tokens[user]}"}
+        body = None
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+            body = json.dumps(payload)
+        return self.http(method, path, headers=headers, body=body, port=port)
+
     def post_notification(self, sender, payload, *, port=None):
         """POST /api/notifications/ as ``sender``: through nginx, or to one server."""
-        if self.auth == "session":
-            return self.browsers[sender].post_json("/api/notifications/", payload, port=port)
-        headers = {
-            "Content-Type": "application/json",
-            "Authorization": f"Token {self.tokens[sender]}",
-        }
-        return self.http(
-            "POST",
-            "/api/notifications/",
-            headers=headers,
-            body=json.dumps(payload),
-            port=port,
-        )
+        return self.api(sender, "POST", "/api/notifications/", payload, port=port)
 
     # -- WebSockets
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.support.options import COMBINATION_IDS, COVERING
-from tests.support.stages import STAGES, covering_stages
+from tests.support.stages import STAGES, choice_stages, covering_stages, describe, scope
 
 
 class StageMatrix:
@@ -147,6 +147,10 @@ class StageMatrix:
                 f"{', '.join(covered)} ran on the pairwise covering set, every pair of "
                 f"choices of two options at least once: {', '.join(COVERING)}"
             )
+        fast = self.config.getoption("fast")
+        for stage, which in choice_stages(fast).items():
+            if stage in ran:
+                write(f"{stage} ran on {describe(which)}: {', '.join(scope(stage, fast))}")
         if self.fuzzed:
             counts = ", ".join(f"{e} {n}" for e, n in sorted(self.fuzzed.items()))
             write(f"fuzzed client frames per endpoint, all combinations: {counts}")

@@ -67,6 +67,13 @@ def combination_id(combination):
     return "-".join(combination[option] for option in CHOICE_OPTIONS)
 
 
+def covering_with(option, choice):
+    """The ids of a pairwise covering set of the combinations that hold ``option`` =
+    ``choice``: for a stage about what that choice adds (the Celery worker's jobs)."""
+    holding = [c for c in COMBINATIONS if c[option] == choice]
+    return [combination_id(c) for c in pairwise_covering(holding)]
+
+
 COMBINATIONS = combinations()
 COMBINATION_IDS = [combination_id(c) for c in COMBINATIONS]
 COVERING = [combination_id(c) for c in pairwise_covering(COMBINATIONS)]

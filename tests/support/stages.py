@@ -2,10 +2,18 @@
 
 A per-combination test names its stage with ``@pytest.mark.stage(...)``; this table
 decides its combinations, so a new option or choice needs no edit in any test. Cheap
-stages run every combination; slow ones the pairwise covering set (see options.py).
+stages run every combination; slow ones the pairwise covering set (see options.py); a
+stage about what one choice adds, the pairwise covering set of the combinations that hold
+that choice, named by an (option, choice) pair.
 """
 
-from tests.support.options import COMBINATION_IDS, COVERING, DEFAULTS, combination_id
+from tests.support.options import (
+    COMBINATION_IDS,
+    COVERING,
+    DEFAULTS,
+    combination_id,
+    covering_with,
+)
 
 EVERY = "every combination"
 COVERING_SET = "the covering set"
@@ -39,6 +47,8 @@ STAGES = {
     "live": (COVERING_SET, None),
     "faults": (COVERING_SET, None),
     "browser": (COVERING_SET, None),
+    # The Celery worker and its jobs, live: only the combinations that have a worker.
+    "jobs": (("tasks", "celery"), None),
     # The benchmark run small; `make bench` runs it alone with real counts.
     "bench": (BENCH_SET, None),
     # Only with --soak, which runs nothing else.
@@ -50,6 +60,18 @@ IDS = {
     COVERING_SET: COVERING,
     BENCH_SET: COVERING + [FASTEST] * (FASTEST not in COVERING),
 }
+# (option, choice) -> the covering set of the combinations with that choice.
+IDS |= {
+    runs: covering_with(*runs)
+    for runs in {runs for both in STAGES.values() for runs in both if isinstance(runs, tuple)}
+}
+
+
+def describe(which):
+    """What a set of STAGES is, for the run's summary."""
+    if isinstance(which, tuple):
+        return f"the pairwise covering set of the combinations with {which[0]}={which[1]}"
+    return which
 
 
 def scope(stage, fast=False):
@@ -63,3 +85,9 @@ def scope(stage, fast=False):
 def covering_stages(fast=False):
     """The stages that run on the covering set only."""
     return [stage for stage, runs in STAGES.items() if runs[1 if fast else 0] == COVERING_SET]
+
+
+def choice_stages(fast=False):
+    """stage -> its (option, choice) set, for the stages that run on one."""
+    which = {stage: runs[1 if fast else 0] for stage, runs in STAGES.items()}
+    return {stage: runs for stage, runs in which.items() if isinstance(runs, tuple)}

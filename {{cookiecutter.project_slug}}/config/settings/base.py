@@ -205,6 +205,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A job whose whole worker vanished (kill -9, a lost machine) is handed out again
     # after this many seconds: keep it above the longest job, or a slow job runs twice.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # A running worker looks for such jobs every 10 s (unacked_restore_interval), and at
+    # its start; kombu's default throttle (10) looks only every tenth time, 100 s late.
+    "unacked_restore_throttle": 1,
     # POST /api/jobs/ answers 503 within seconds when the broker cannot be reached.
     "socket_connect_timeout": 3,
 }
