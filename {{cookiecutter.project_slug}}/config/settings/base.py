@@ -201,6 +201,9 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker holds no more jobs than it runs
+# When the broker goes away, a running job could not be acknowledged and will be handed
+# out again: stop it rather than run it twice (Celery 6's default; 5.7 warns without it).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A job whose whole worker vanished (kill -9, a lost machine) is handed out again
     # after this many seconds: keep it above the longest job, or a slow job runs twice.
