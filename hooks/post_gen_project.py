@@ -59,6 +59,9 @@ ONLY_FOR = {
     ],
     ("channel_layer", "redis"): [
         "tests/test_redis_layer.py",
+        "deploy/kubernetes/hpa.yaml",
+        "deploy/kubernetes/pdb.yaml",
+        "deploy/kubernetes/redis.yaml",
     ],
     ("tasks", "celery"): [
         "config/celery.py",
@@ -67,6 +70,7 @@ ONLY_FOR = {
         "{slug}/chat/static/chat/jobs.css",
         "docs/jobs.md",
         "tests/test_jobs.py",
+        "deploy/kubernetes/worker.yaml",
     ],
 }
 

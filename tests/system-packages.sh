@@ -8,6 +8,7 @@ declare -A PACKAGES=(
     [redis-server]=redis-server
     [nginx]=nginx
     [docker-compose]=docker-compose
+    [kubectl]=kubernetes-client
     [initdb]=postgresql
     [openssl]=openssl
     [chromium]=chromium

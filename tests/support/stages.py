@@ -36,6 +36,7 @@ STAGES = {
     "deploy check": (EVERY, EVERY),
     "compose": (EVERY, EVERY),
     "nginx": (EVERY, EVERY),
+    "kubernetes": (EVERY, EVERY),
     "workflow": (EVERY, EVERY),
     "docs": (EVERY, EVERY),
     # The project as a user installs it: its own CI workflow in a clean install.
