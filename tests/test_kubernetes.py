@@ -7,16 +7,22 @@ checks every rendered manifest, strictly (no unknown field), against the schemas
 oldest and the newest Kubernetes it ships. No cluster is needed.
 """
 
-import json
 import re
-import shutil
 
-import kubernetes_validate
 import pytest
 import yaml
 
+from tests.support.kubernetes import (
+    container,
+    dockerfile_cmd,
+    env_file,
+    kubernetes_file,
+    manifests,
+    pod_spec,
+    problems,
+    render,
+)
 from tests.support.options import COOKIECUTTER_JSON
-from tests.support.processes import require, run
 
 # The oldest and the newest Kubernetes whose schemas kubernetes-validate 1.37.0 ships.
 KUBERNETES_VERSIONS = ["1.25", "1.37"]
@@ -34,56 +40,6 @@ KUSTOMIZE_V2_FIELDS = {
 # Documented variables that no deployment sets: the image sets PORT, and serve.sh's HOST
 # default is right in a pod; production ignores DJANGO_DEBUG; REDIS_TEST_URL is the tests'.
 NOT_DEPLOYED = {"PORT", "HOST", "DJANGO_DEBUG", "REDIS_TEST_URL"}
-
-
-def render(baked, tmp_path, *, secret_env=True):
-    """``kubectl kustomize`` of a copy of the baked ``deploy/kubernetes``, with
-    ``secret.env`` made from the example unless ``secret_env`` is false."""
-    copy = tmp_path / "kubernetes"
-    shutil.copytree(baked.path / "deploy" / "kubernetes", copy)
-    if secret_env:
-        shutil.copy(copy / "secret.env.example", copy / "secret.env")
-    return run([require("kubectl"), "kustomize", copy], check=False)
-
-
-def manifests(baked, tmp_path):
-    """(kind, name) -> manifest, of the rendered kustomization; generated ConfigMap and
-    Secret names without their hash suffix."""
-    result = render(baked, tmp_path)
-    assert result.returncode == 0, result.report
-    rendered = {}
-    for manifest in yaml.safe_load_all(result.stdout):
-        name = manifest["metadata"]["name"]
-        if manifest["kind"] in ("ConfigMap", "Secret"):
-            name = name.rsplit("-", 1)[0]
-        rendered[manifest["kind"], name] = manifest
-    return rendered
-
-
-def env_file(text, *, commented=False):
-    """KEY -> value of an env file (config.env, secret.env.example); with ``commented``,
-    the ``# KEY=value`` lines too."""
-    prefix = r"(?:#\s*)?" if commented else ""
-    return dict(re.findall(rf"^{prefix}([A-Z][A-Z0-9_]*)=(.*)$", text, re.MULTILINE))
-
-
-def kubernetes_file(baked, name):
-    return (baked.path / "deploy" / "kubernetes" / name).read_text()
-
-
-def pod_spec(manifest):
-    return manifest["spec"]["template"]["spec"]
-
-
-def container(manifest, name):
-    (found,) = [c for c in pod_spec(manifest)["containers"] if c["name"] == name]
-    return found
-
-
-def dockerfile_cmd(baked):
-    """The image's start command: the Dockerfile's CMD."""
-    dockerfile = (baked.path / "Dockerfile").read_text()
-    return json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
 
 
 @pytest.mark.stage("kubernetes")
@@ -107,15 +63,10 @@ def test_the_kustomization_renders_manifests_valid_for_kubernetes(baked, tmp_pat
     if baked.combination["tasks"] == "celery":
         expected.add(("Deployment", "worker"))
     assert set(rendered) == expected
-    problems = []
-    for (kind, name), manifest in rendered.items():
-        for version in KUBERNETES_VERSIONS:
-            try:
-                kubernetes_validate.validate(manifest, version, strict=True)
-            except kubernetes_validate.ValidationError as error:
-                where = ".".join(map(str, error.path))
-                problems.append(f"{kind} {name}, Kubernetes {version}: {where}: {error.message}")
-    assert not problems, "\n".join(problems)
+    found = [
+        line for manifest in rendered.values() for line in problems(manifest, KUBERNETES_VERSIONS)
+    ]
+    assert not found, "\n".join(found)
 
 
 @pytest.mark.stage("kubernetes")
