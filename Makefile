@@ -10,9 +10,8 @@
 #
 # Python 3.12 or newer is required (Django 6.0). The tests also start redis-server,
 # nginx, PostgreSQL, Chromium, docker-compose and kubectl (to check the compose file and
-# the Kubernetes manifests): `make test`
-# installs them with apt-get when they are missing and we are root
-# (tests/system-packages.sh).
+# the Kubernetes manifests): `make test` installs them with apt-get when they are missing
+# and we are root (tests/system-packages.sh).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
