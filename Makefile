@@ -9,8 +9,8 @@
 #   make screenshots the documentation's pictures of the pages, taken anew
 #
 # Python 3.12 or newer is required (Django 6.0). The tests also start redis-server,
-# nginx, PostgreSQL, Chromium and docker-compose (to check the compose file): `make test`
-# installs them with apt-get when they are missing and we are root
+# redis-sentinel, nginx, PostgreSQL, Chromium and docker-compose (to check the compose
+# file): `make test` installs them with apt-get when they are missing and we are root
 # (tests/system-packages.sh).
 
 SHELL := /bin/bash
