@@ -9,9 +9,9 @@
 #   make screenshots the documentation's pictures of the pages, taken anew
 #
 # Python 3.12 or newer is required (Django 6.0). The tests also start redis-server,
-# nginx, PostgreSQL, Chromium, docker-compose and kubectl (to check the compose file and
-# the Kubernetes manifests): `make test` installs them with apt-get when they are missing
-# and we are root (tests/system-packages.sh).
+# redis-sentinel, nginx, PostgreSQL, Chromium, docker-compose and kubectl (to check the
+# compose file and the Kubernetes manifests): `make test` installs them with apt-get when
+# they are missing and we are root (tests/system-packages.sh).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c

@@ -22,6 +22,7 @@ from tests.support.options import COMBINATIONS, combination_id
 from tests.support.postgres import postgres_url  # noqa: F401
 from tests.support.redis_server import redis, redis_server  # noqa: F401
 from tests.support.scheduling import pytest_xdist_make_scheduler  # noqa: F401
+from tests.support.sentinel import sentinel_live  # noqa: F401
 from tests.support.soak import BusyMachine
 from tests.support.stages import scope
 

@@ -6,6 +6,7 @@ set -euo pipefail
 # program the tests run -> the Debian package that provides it
 declare -A PACKAGES=(
     [redis-server]=redis-server
+    [redis-sentinel]=redis-sentinel
     [nginx]=nginx
     [docker-compose]=docker-compose
     [kubectl]=kubernetes-client

@@ -338,11 +338,14 @@ class Browser:
 class Deployment:
     """One baked project served by ``deploy/serve.sh`` behind nginx."""
 
-    def __init__(self, bake, install, workdir, certificate, redis_url=None):
+    def __init__(self, bake, install, workdir, certificate, redis_url=None, *, redis_env=None):
         self.id = bake.id
         self.combination = bake.combination
         self.auth = bake.combination["auth"]
         self.redis_url = redis_url
+        # How the servers find Redis: REDIS_URL, or the variables of ``redis_env`` (the
+        # sentinels of tests/support/sentinel.py).
+        self.redis_env = {"REDIS_URL": redis_url} if redis_url else dict(redis_env or {})
         # The project as its CI checked it out, with the environment it installed.
         self.source = install.checkout
         self.python = install.python
@@ -350,11 +353,12 @@ class Deployment:
         self.workdir = workdir
         self.project = workdir / "project"
         self.certificate = certificate
-        servers = 2 if redis_url else 1
+        servers = 2 if self.redis_env else 1
         # tasks=celery: the broker is a redis-server of its own, so that a test can stop
-        # it alone; the channel layer keeps its Redis.
-        has_worker = self.combination["tasks"] == "celery"
-        self.broker = RedisServer(workdir / "broker") if has_worker else None
+        # it alone; the channel layer keeps its Redis. With ``redis_env``, the project
+        # finds its broker as its settings say (through the sentinels).
+        self.has_worker = self.combination["tasks"] == "celery"
+        self.broker = RedisServer(workdir / "broker") if self.has_worker and redis_url else None
         ports = free_ports(2 + servers)
         self.http_port, self.https_port, *self.server_ports = ports
         self.origin = f"https://localhost:{self.https_port}"
@@ -380,10 +384,10 @@ class Deployment:
             DATABASE_URL=f"sqlite:///{self.workdir / 'db.sqlite3'}",
             HOST="127.0.0.1",
         )
-        if self.redis_url:
-            env["REDIS_URL"] = self.redis_url
+        env |= self.redis_env
         if self.broker:
             env["CELERY_BROKER_URL"] = self.broker.url
+        if self.has_worker:
             env |= DEPLOYMENT_ENV
         env["LIVE_PASSWORD"] = self.password
         return env
@@ -428,12 +432,12 @@ class Deployment:
             users = pool.submit(self.manage, "shell", "-c", CREATE_USERS)
             for index in range(len(self.server_ports)):
                 self.servers.append(self.spawn_server(index))
-            if self.broker:
+            if self.has_worker:
                 self.spawn_worker()
             for index in range(len(self.servers)):
                 self.wait_healthy(index)
             self.timings["servers up"] = time.monotonic() - started
-            if self.broker:
+            if self.has_worker:
                 self.wait_worker_ready()
                 self.timings["worker up"] = time.monotonic() - started
             users.result()

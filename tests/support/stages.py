@@ -50,6 +50,8 @@ STAGES = {
     "browser": (COVERING_SET, None),
     # The Celery worker and its jobs, live: only the combinations that have a worker.
     "jobs": (("tasks", "celery"), None),
+    # Redis Sentinel's failover, live: only the combinations that use Redis.
+    "sentinel": (("channel_layer", "redis"), None),
     # The benchmark run small; `make bench` runs it alone with real counts.
     "bench": (BENCH_SET, None),
     # Only with --soak, which runs nothing else.

@@ -124,24 +124,43 @@ CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=100)
 CHANNEL_LAYER_EXPIRY = env.int("CHANNEL_LAYER_EXPIRY", default=60)
 {%- if cookiecutter.channel_layer == "redis" %}
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# High availability (docs/deployment.md): with REDIS_SENTINELS ("host:port,host:port"), the
+# channel layer and presence ask Redis Sentinel which server is the master named
+# REDIS_SENTINEL_MASTER, and ask again after a failover; REDIS_URL is not used then.
+REDIS_SENTINELS = [
+    (host, int(port))
+    for host, port in (
+        address.rsplit(":", 1) for address in env.list("REDIS_SENTINELS", default=[])
+    )
+]
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER") if REDIS_SENTINELS else None
+# A sentinel that does not answer within 2 s is passed over for the next one.
+REDIS_SENTINEL_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+REDIS_SERVER = (
+    {
+        "sentinels": REDIS_SENTINELS,
+        "master_name": REDIS_SENTINEL_MASTER,
+        "sentinel_kwargs": REDIS_SENTINEL_OPTIONS,
+    }
+    if REDIS_SENTINELS
+    else {"address": REDIS_URL}
+)
+REDIS_LAYER_OPTIONS = {
+    # channels_redis waits up to 5 s for messages in one blocking read; redis-py 8 would
+    # give up on any read after 5 s.
+    "socket_timeout": 15,
+    # Sockets closing together each leave their groups at once; redis-py refuses a 101st
+    # connection by default.
+    "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=1000),
+    # After Redis restarts or fails over, every pooled connection is dead: a command that
+    # finds its connection closed reconnects (to the new master) and runs once more.
+    "retry_on_error": [RedisConnectionError],
+}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [
-                {
-                    "address": REDIS_URL,
-                    # channels_redis waits up to 5 s for messages in one blocking read;
-                    # redis-py 8 would give up on any read after 5 s.
-                    "socket_timeout": 15,
-                    # Sockets closing together each leave their groups at once; redis-py
-                    # refuses a 101st connection by default.
-                    "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=1000),
-                    # After Redis restarts, every pooled connection is dead: a command
-                    # that finds its connection closed reconnects and runs once more.
-                    "retry_on_error": [RedisConnectionError],
-                }
-            ],
+            "hosts": [REDIS_SERVER | REDIS_LAYER_OPTIONS],
             "capacity": CHANNEL_LAYER_CAPACITY,
             "expiry": CHANNEL_LAYER_EXPIRY,
         },
@@ -197,7 +216,12 @@ NOTIFICATIONS_TEXT_MAX_LENGTH = 2000
 # Background jobs (docs/jobs.md): Celery, with Redis as its broker. A job's message is
 # acknowledged when the job has ended, and handed out again when its worker dies first,
 # so that the job runs again (jobs/tasks.py says what that asks of a job).
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+# With REDIS_SENTINELS, the broker is the master the same sentinels name (kombu's
+# sentinel:// URLs, with master_name in the transport options below).
+CELERY_BROKER_URL = env(
+    "CELERY_BROKER_URL",
+    default=";".join(f"sentinel://{host}:{port}" for host, port in REDIS_SENTINELS) or REDIS_URL,
+)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker holds no more jobs than it runs
@@ -214,6 +238,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # POST /api/jobs/ answers 503 within seconds when the broker cannot be reached.
     "socket_connect_timeout": 3,
 }
+if REDIS_SENTINELS:
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "master_name": REDIS_SENTINEL_MASTER,
+        "sentinel_kwargs": REDIS_SENTINEL_OPTIONS,
+    }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # LOGGING below prints the worker's lines too
 # The export job reads JOBS_EXPORT_BATCH_SIZE messages at a time (pausing

@@ -13,6 +13,7 @@ import weakref
 
 import redis.asyncio as redis
 from django.conf import settings
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from {{ cookiecutter.project_slug }}.realtime.presence_change import PresenceChange
@@ -23,18 +24,34 @@ KEY_PREFIX = "{{ cookiecutter.project_slug }}:presence:"
 clients = weakref.WeakKeyDictionary()
 
 
+class BlockingSentinelConnectionPool(SentinelConnectionPool, redis.BlockingConnectionPool):
+    """The master that the sentinels name, asked again after a failover; a caller waits
+    for a free connection, as with :class:`redis.asyncio.BlockingConnectionPool`."""
+
+
 def client():
     loop = asyncio.get_running_loop()
     if loop not in clients:
         # A blocking pool waits for a free connection instead of failing when busy. After
-        # Redis restarts, a command on a dead connection reconnects and runs once more.
-        pool = redis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL,
-            max_connections=settings.PRESENCE_REDIS_CONNECTIONS,
-            timeout=5,
-            retry_on_error=[RedisConnectionError],
-        )
-        clients[loop] = redis.Redis(connection_pool=pool)
+        # Redis restarts or fails over, a command on a dead connection reconnects (to the
+        # new master) and runs once more.
+        options = {
+            "max_connections": settings.PRESENCE_REDIS_CONNECTIONS,
+            "timeout": 5,
+            "retry_on_error": [RedisConnectionError],
+        }
+        if settings.REDIS_SENTINELS:
+            sentinel = Sentinel(
+                settings.REDIS_SENTINELS, sentinel_kwargs=settings.REDIS_SENTINEL_OPTIONS
+            )
+            clients[loop] = sentinel.master_for(
+                settings.REDIS_SENTINEL_MASTER,
+                connection_pool_class=BlockingSentinelConnectionPool,
+                **options,
+            )
+        else:
+            pool = redis.BlockingConnectionPool.from_url(settings.REDIS_URL, **options)
+            clients[loop] = redis.Redis(connection_pool=pool)
     return clients[loop]
 
 
