@@ -67,6 +67,7 @@ ONLY_FOR = {
         "{slug}/chat/static/chat/jobs.css",
         "docs/jobs.md",
         "tests/test_jobs.py",
+        "tests/test_job_metrics.py",
     ],
 }
 

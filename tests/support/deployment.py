@@ -359,6 +359,7 @@ class Deployment:
         self.http_port, self.https_port, *self.server_ports = ports
         self.origin = f"https://localhost:{self.https_port}"
         self.password = secrets.token_urlsafe(16)
+        self.metrics_token = secrets.token_urlsafe(16)
         self.env = self.environment()
         self.processes = []
         self.servers = []
@@ -379,6 +380,10 @@ class Deployment:
             DJANGO_CSRF_TRUSTED_ORIGINS=self.origin,
             DATABASE_URL=f"sqlite:///{self.workdir / 'db.sqlite3'}",
             HOST="127.0.0.1",
+            # Its servers count together, apart from the other deployments on this
+            # machine, as docs/deployment.md ("Metrics") says to run two.
+            PROMETHEUS_MULTIPROC_DIR=str(self.workdir / "metrics"),
+            METRICS_TOKEN=self.metrics_token,
         )
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
