@@ -71,6 +71,7 @@ ONLY_FOR = {
         "docs/jobs.md",
         "tests/test_jobs.py",
         "deploy/kubernetes/worker.yaml",
+        "tests/test_job_metrics.py",
     ],
 }
 

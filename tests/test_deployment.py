@@ -148,8 +148,12 @@ def test_nginx_config_proxies_websockets(baked):
         assert needed in site, f"deploy/nginx.conf lacks {needed!r}"
     # nginx forgets inherited proxy_set_header lines in a location that sets its own.
     for block in re.split(r"\n\s*location ", site)[1:]:
+        if "proxy_pass" not in block.split("}", 1)[0]:
+            continue
         for header in ("Host", "X-Forwarded-For", "X-Forwarded-Proto"):
             assert f"proxy_set_header {header} " in block, f"location {block[:20]}"
+    # The servers' metrics are for the private network (docs/deployment.md, "Metrics").
+    assert re.search(r"location = /metrics \{\s*return 403;\s*\}", site)
     # Tokens travel in query strings: the access log must not record them.
     assert "$request_uri" not in site.split("log_format", 1)[1].split(";", 1)[0]
     assert "access_log /var/log/nginx/access.log no_query;" in site

@@ -10,6 +10,7 @@ where a test needs to pick the process.
 """
 
 import asyncio
+import contextlib
 import re
 import secrets
 
@@ -17,6 +18,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.support.deployment import PRIVATE_ROOM, request
+from tests.support.scrape import Metrics
 from tests.support.websocket import (
     HEALTHY,
     close_code,
@@ -388,4 +390,63 @@ def test_reach_across_processes(live):
         if redis:
             await process_a_to_b()
 
+    live.run(scenario)
+
+
+# --- metrics --------------------------------------------------------------------------
+
+SOCKETS = 6  # spread over the servers
+PUBLIC_CLIENT = {"X-Forwarded-For": "8.8.8.8"}  # as the servers trust it from nginx
+METRICS_TIMEOUT = 30  # seconds for the servers to notice that sockets closed
+
+
+def scrape(port):
+    response = request(port, "GET", "/metrics")
+    assert response.status == 200, response
+    return Metrics(response.text)
+
+
+def test_metrics_count_the_sockets_of_every_server_process(live):
+    """``/metrics`` of any one server counts the open sockets of all the servers of the
+    machine, which share ``PROMETHEUS_MULTIPROC_DIR`` (two with the redis layer), and
+    they leave the count when they close. nginx refuses ``/metrics``, token or not; a
+    server refuses a public client address without the token."""
+    ports = live.server_ports
+
+    def open_sockets(port):
+        return scrape(port)("realtime_sockets_open", endpoint="echo")
+
+    def closed_normally(port):
+        return scrape(port)("realtime_closes_total", endpoint="echo", code="1000")
+
+    async def wait_for_open_sockets(count):
+        deadline = asyncio.get_running_loop().time() + METRICS_TIMEOUT
+        while [open_sockets(port) for port in ports] != [count] * len(ports):
+            assert asyncio.get_running_loop().time() < deadline, (
+                f"not {count} open sockets within {METRICS_TIMEOUT} s: "
+                f"{[open_sockets(port) for port in ports]}"
+            )
+            await asyncio.sleep(0.1)
+
+    async def scenario():
+        before, closes_before = open_sockets(ports[0]), closed_normally(ports[0])
+        async with contextlib.AsyncExitStack() as stack:
+            for number in range(SOCKETS):
+                server = number % len(ports)
+                ws = await stack.enter_async_context(live.websocket("/ws/echo/", server=server))
+                await send(ws, {"type": "echo", "text": f"to server {server}"})
+                assert (await receive(ws))["text"] == f"to server {server}"
+            for port in ports:
+                assert open_sockets(port) == before + SOCKETS, port
+        await wait_for_open_sockets(before)
+        assert closed_normally(ports[-1]) == closes_before + SOCKETS
+
+    with live.reporting():
+        token = {"Authorization": f"Bearer {live.metrics_token}"}
+        assert live.http("GET", "/metrics").status == 403
+        assert live.http("GET", "/metrics", headers=token).status == 403
+        for port in ports:
+            assert request(port, "GET", "/metrics", headers=PUBLIC_CLIENT).status == 403
+            response = request(port, "GET", "/metrics", headers=PUBLIC_CLIENT | token)
+            assert response.status == 200, response
     live.run(scenario)

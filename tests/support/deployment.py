@@ -363,6 +363,7 @@ class Deployment:
         self.http_port, self.https_port, *self.server_ports = ports
         self.origin = f"https://localhost:{self.https_port}"
         self.password = secrets.token_urlsafe(16)
+        self.metrics_token = secrets.token_urlsafe(16)
         self.env = self.environment()
         self.processes = []
         self.servers = []
@@ -383,6 +384,10 @@ class Deployment:
             DJANGO_CSRF_TRUSTED_ORIGINS=self.origin,
             DATABASE_URL=f"sqlite:///{self.workdir / 'db.sqlite3'}",
             HOST="127.0.0.1",
+            # Its servers count together, apart from the other deployments on this
+            # machine, as docs/deployment.md ("Metrics") says to run two.
+            PROMETHEUS_MULTIPROC_DIR=str(self.workdir / "metrics"),
+            METRICS_TOKEN=self.metrics_token,
         )
         env |= self.redis_env
         if self.broker:

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets through origin and auth checks.
+"""ASGI entry point: HTTP goes to Django (``/metrics`` is answered before it), WebSockets
+through origin and auth checks.
 
 README.md lists the commands that serve it.
 """
@@ -15,11 +16,12 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from {{ cookiecutter.project_slug }}.realtime.auth import websocket_security  # noqa: E402
+from {{ cookiecutter.project_slug }}.realtime.metrics import with_metrics  # noqa: E402
 from {{ cookiecutter.project_slug }}.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": with_metrics(django_asgi_app),
         "websocket": websocket_security(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -7,6 +7,11 @@
 #                         reading (Daphne would buffer all that is sent to it until then)
 # Daphne runs one process: scale with more containers (docker compose --scale web=N).
 set -eu
+# /metrics: the server processes of this machine keep their counts in one directory, which
+# a scrape of any of them adds up; emptied here unless another server uses it already
+# (docs/deployment.md, "Metrics"). Give each deployment on a machine its own.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/{{ cookiecutter.project_slug }}-metrics}"
+python -m {{ cookiecutter.project_slug }}.realtime.metrics "$PROMETHEUS_MULTIPROC_DIR"
 exec daphne \
     --bind "${HOST:-0.0.0.0}" \
     --port "${PORT:-8000}" \

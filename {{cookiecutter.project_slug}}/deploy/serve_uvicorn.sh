@@ -17,6 +17,11 @@ if [ "${WEB_CONCURRENCY:-1}" != 1 ]; then
     exit 1
 fi
 {%- endif %}
+# /metrics: the server processes of this machine keep their counts in one directory, which
+# a scrape of any of them adds up; emptied here unless another server uses it already
+# (docs/deployment.md, "Metrics"). Give each deployment on a machine its own.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/{{ cookiecutter.project_slug }}-metrics}"
+python -m {{ cookiecutter.project_slug }}.realtime.metrics "$PROMETHEUS_MULTIPROC_DIR"
 exec uvicorn config.asgi:application \
     --host "${HOST:-0.0.0.0}" \
     --port "${PORT:-8000}" \

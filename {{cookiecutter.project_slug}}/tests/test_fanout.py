@@ -4,7 +4,7 @@ member that does not read delays no one."""
 
 import asyncio
 
-from {{ cookiecutter.project_slug }}.realtime import fanout
+from {{ cookiecutter.project_slug }}.realtime import fanout, metrics
 from {{ cookiecutter.project_slug }}.realtime.disconnects import CLIENT_GONE
 from {{ cookiecutter.project_slug }}.realtime.protocol import group_event
 from {{ cookiecutter.project_slug }}.realtime.send_queue import SendQueue
@@ -15,6 +15,8 @@ TIMEOUT = 5  # seconds to wait for one message on a busy machine
 class Member:
     """A connection as the fan-out sees it: a channel name, a send queue, whose messages
     land in ``written`` (or never leave, when ``stalled``), and the events it handled."""
+
+    metrics = metrics.for_endpoint("fanout-test")
 
     def __init__(self, name, *, stalled=False, gone=False, capacity=10, connecting=False):
         self.channel_name = f"member-{name}"

@@ -253,6 +253,10 @@ JOBS_EXPORT_BATCH_PAUSE = env.float("JOBS_EXPORT_BATCH_PAUSE", default=0)
 JOBS_EXPORT_MAX_MESSAGES = env.int("JOBS_EXPORT_MAX_MESSAGES", default=100_000)
 {%- endif %}
 
+# /metrics (docs/deployment.md, "Metrics"): scrapers at private and loopback addresses may
+# read it, and anyone who sends "Authorization: Bearer <METRICS_TOKEN>"; empty: nobody else.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
 # Every line once, through the root logger's console handler: Django's own "django" logger
 # would print what it is given a second time (under DEBUG), then pass it on to the root.
 LOGGING = {

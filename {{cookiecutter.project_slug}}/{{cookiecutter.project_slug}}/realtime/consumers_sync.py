@@ -14,7 +14,7 @@ from channels.generic.websocket import WebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from {{ cookiecutter.project_slug }}.realtime import fanout
+from {{ cookiecutter.project_slug }}.realtime import fanout, metrics
 from {{ cookiecutter.project_slug }}.realtime.limits import Flooding, RateLimiter
 from {{ cookiecutter.project_slug }}.realtime.protocol import (
     CLOSE_REASONS,
@@ -42,6 +42,9 @@ class FrameConsumer(WebsocketConsumer):
 
     # Set once the server closes the connection: frames still in flight are ignored.
     closing = False
+    # For the metrics: set once the socket is accepted; the code that ended it.
+    opened = False
+    close_code = None
 
     async def __call__(self, scope, receive, send):
         """Serve one connection: its socket's messages, handled one at a time.
@@ -69,6 +72,8 @@ class FrameConsumer(WebsocketConsumer):
             pass
         finally:
             self.closing = True
+            if self.opened:
+                self.metrics.closed(self.close_code)
             await self.send_queue.close()
 
     async def handle_event(self, event):
@@ -94,12 +99,24 @@ class FrameConsumer(WebsocketConsumer):
         cls.client_types = frozenset(
             name.removeprefix("on_") for name in dir(cls) if name.startswith("on_")
         )
+        cls.metrics = metrics.for_consumer(cls)
 
     @cached_property
     def rate_limiter(self):
-        return RateLimiter.from_settings()
+        return RateLimiter.from_settings(dropped=self.metrics.frames_rate_limited.inc)
+
+    def accept(self, subprotocol=None, headers=None):
+        super().accept(subprotocol, headers)
+        self.opened = True
+        self.metrics.opened()
+
+    def websocket_disconnect(self, message):
+        if self.close_code is None:  # the client closed, or went away (1006)
+            self.close_code = message.get("code", 1005)
+        super().websocket_disconnect(message)
 
     def receive(self, text_data=None, bytes_data=None):
+        self.metrics.frames_received.inc()
         if self.closing:
             return
         try:
@@ -116,6 +133,7 @@ class FrameConsumer(WebsocketConsumer):
 
     def close(self, code=None, reason=None):
         self.closing = True
+        self.close_code = 1000 if code is None else int(code)
         reason = reason or CLOSE_REASONS.get(code)
         # Daphne's WebSocket library accepts a plain int only, not an IntEnum.
         super().close(code=None if code is None else int(code), reason=reason)
@@ -128,10 +146,12 @@ class FrameConsumer(WebsocketConsumer):
         code of an open socket (and so stops reconnecting). A 4001 says what was wrong
         with the credentials, when the authentication found something."""
         reason = self.scope.get("auth_problem") if code == CloseCode.NOT_AUTHENTICATED else None
+        metrics.refused(CloseCode(code).name.lower())
         self.accept()
         self.close(code=code, reason=reason)
 
     def send_frame(self, frame):
+        self.metrics.frames_sent.inc()
         self.send(text_data=encode(frame))
 
     def group_add(self, group):
@@ -141,4 +161,5 @@ class FrameConsumer(WebsocketConsumer):
         async_to_sync(fanout.leave)(group, self)
 
     def group_send(self, group, event):
+        self.metrics.group_sends.inc()
         async_to_sync(self.channel_layer.group_send)(group, event)

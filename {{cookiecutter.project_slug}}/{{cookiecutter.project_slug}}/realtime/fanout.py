@@ -46,6 +46,7 @@ class LocalGroup:
         self.members = {}  # channel name -> the member's consumer
         self.channel = None
         self.reader = None
+        self.frames_sent = None  # the counter of the endpoint of the member that made it
         self.ready = asyncio.Event()  # set once the channel is made and read
 
 
@@ -61,6 +62,7 @@ class Fanout:
             local = self.groups.get(group)
             if local is None:
                 local = self.groups[group] = LocalGroup(group)
+                local.frames_sent = member.metrics.frames_sent
                 local.channel = await self.layer.new_channel()
                 local.reader = asyncio.create_task(self.read(local))
                 local.ready.set()
@@ -87,9 +89,13 @@ class Fanout:
                 if event.get("type") == "realtime.frame":
                     exclude = event["exclude"]
                     message = {"type": "websocket.send", "text": event["text"]}
+                    sent = 0
                     for channel_name, member in list(local.members.items()):
                         if channel_name != exclude:
                             member.send_queue.deliver(message)
+                            sent += 1
+                    # Counted once per frame, not per member: the fan-out is the hot path.
+                    local.frames_sent.inc(sent)
                 else:
                     for member in list(local.members.values()):
                         self.hand_over(member, event)
@@ -118,8 +124,8 @@ def connection_name():
 
 
 async def join(group, member):
-    """Make ``member`` (a consumer: its ``channel_name``, ``send_queue`` and
-    ``handle_event``) a member of ``group``."""
+    """Make ``member`` (a consumer: its ``channel_name``, ``send_queue``,
+    ``handle_event`` and ``metrics``) a member of ``group``."""
     await local_fanout().add(group, member)
 
 

@@ -9,15 +9,20 @@ from urllib.parse import urlparse
 
 from channels.security.websocket import OriginValidator
 
+from {{ cookiecutter.project_slug }}.realtime import metrics
+
 
 class Refusal:
-    """An ASGI application that refuses every handshake, saying ``reason`` where it can."""
+    """An ASGI application that refuses every handshake, saying ``reason`` where it can.
+    The metrics count it under ``kind``: a path without a route, unless said otherwise."""
 
-    def __init__(self, reason):
+    def __init__(self, reason, kind="no_route"):
         self.reason = reason
+        self.kind = kind
 
     async def __call__(self, scope, receive, send):
         await receive()  # websocket.connect
+        metrics.refused(self.kind)
         if "websocket.http.response" not in scope.get("extensions", {}):
             await send({"type": "websocket.close"})
             return
@@ -38,4 +43,4 @@ class ExplainingOriginValidator(OriginValidator):
             if origin
             else "a handshake without an Origin header is refused"
         )
-        return await Refusal(reason)(scope, receive, send)
+        return await Refusal(reason, kind="origin")(scope, receive, send)

@@ -18,26 +18,38 @@ class RateLimiter:
     A frame over the rate is dropped. Its sender hears ``rate_limited`` at most once per
     second; the other drops are silent, so that the errors cannot flood the sender back.
     More than ``flood_drops`` drops inside ``flood_window`` seconds is :class:`Flooding`.
+    ``dropped()`` is called for every frame dropped (the metrics count them).
     """
 
-    def __init__(self, *, burst, per_second, flood_drops, flood_window, clock=time.monotonic):
+    def __init__(
+        self,
+        *,
+        burst,
+        per_second,
+        flood_drops,
+        flood_window,
+        clock=time.monotonic,
+        dropped=lambda: None,
+    ):
         self.burst = burst
         self.per_second = per_second
         self.flood_drops = flood_drops
         self.flood_window = flood_window
         self.clock = clock
+        self.dropped = dropped
         self.tokens = burst
         self.refilled_at = clock()
         self.drops = deque()
         self.warned_at = None
 
     @classmethod
-    def from_settings(cls):
+    def from_settings(cls, **options):
         return cls(
             burst=settings.RATE_LIMIT_BURST,
             per_second=settings.RATE_LIMIT_PER_SECOND,
             flood_drops=settings.RATE_LIMIT_FLOOD_DROPS,
             flood_window=settings.RATE_LIMIT_FLOOD_WINDOW,
+            **options,
         )
 
     def take(self):
@@ -49,6 +61,7 @@ class RateLimiter:
             self.tokens -= 1
             return
         self.drops.append(now)
+        self.dropped()
         while self.drops[0] <= now - self.flood_window:
             self.drops.popleft()
         if len(self.drops) > self.flood_drops:
