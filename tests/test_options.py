@@ -128,8 +128,7 @@ def test_no_template_branch_catches_an_unknown_choice():
 
 def test_combinations_are_every_product_of_the_choices_the_hook_accepts():
     every = [
-        dict(zip(CHOICE_OPTIONS, values))
-        for values in itertools.product(*CHOICE_OPTIONS.values())
+        dict(zip(CHOICE_OPTIONS, values)) for values in itertools.product(*CHOICE_OPTIONS.values())
     ]
     refused = [c for c in every if PRE_GEN.combination_error(c)]
     assert refused  # tasks=celery with channel_layer=in_memory
