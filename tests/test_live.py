@@ -21,6 +21,7 @@ from tests.support.deployment import PRIVATE_ROOM, request
 from tests.support.scrape import Metrics
 from tests.support.websocket import (
     HEALTHY,
+    chat_presence_and_notifications_cross,
     close_code,
     drain,
     join,
@@ -362,33 +363,10 @@ def test_reach_across_processes(live):
             history = await subscribe(ws, "alice")
             assert "from a command" in [n["text"] for n in history["messages"]]
 
-    async def process_a_to_b():
-        room = room_name("across")
-        async with live.websocket(f"/ws/chat/{room}/", user="alice", server=0) as alice:
-            await join(alice, room, "alice", ["alice"])
-            await presence(alice, "join", "alice", ["alice"])
-            async with live.websocket(f"/ws/chat/{room}/", user="bob", server=1) as bob:
-                await join(bob, room, "bob", ["alice", "bob"])
-                await presence(bob, "join", "bob", ["alice", "bob"])
-                await presence(alice, "join", "bob", ["alice", "bob"])
-                await say(alice, "from A")
-                sent = await message(alice, "alice", "from A", room)
-                assert await message(bob, "alice", "from A", room) == sent
-                await say(bob, "from B")
-                sent = await message(bob, "bob", "from B", room)
-                assert await message(alice, "bob", "from B", room) == sent
-            await presence(alice, "leave", "bob", ["alice"])
-
-        async with live.websocket("/ws/notifications/", user="bob", server=1) as bob:
-            await subscribe(bob, "bob")
-            payload = {"user": "bob", "text": "posted to A"}
-            response = live.post_notification("staff", payload, port=server_a)
-            await notification(bob, response, "posted to A")
-
     async def scenario():
         await notify_command()
         if redis:
-            await process_a_to_b()
+            await chat_presence_and_notifications_cross(live, room_name("across"))
 
     live.run(scenario)
 

@@ -15,8 +15,13 @@ import pytest
 
 from tests.support.deployment import healthy
 from tests.support.observe import poll
-from tests.support.sentinel import an_export_runs, chat_presence_and_notifications_cross
-from tests.support.websocket import FRAME_TIMEOUT, HEALTHY, room_name
+from tests.support.sentinel import an_export_runs
+from tests.support.websocket import (
+    FRAME_TIMEOUT,
+    HEALTHY,
+    chat_presence_and_notifications_cross,
+    room_name,
+)
 
 FAILOVER_LIMIT = 30  # seconds from the primary's death to /healthz 200 everywhere
 # The worker reconnects to its broker at its next try (after 2, 4, 6 ... s).

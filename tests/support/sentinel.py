@@ -18,11 +18,6 @@ from tests.support.deployment import Deployment, Live, Process, free_ports, wait
 from tests.support.jobs import JobFeed, check_frames, fill_room, start_export
 from tests.support.processes import require
 from tests.support.websocket import (
-    join,
-    message,
-    notification,
-    presence,
-    say,
     subscribe,
 )
 
@@ -162,32 +157,6 @@ class SentinelGroup:
             process.terminate()
         for process in reversed(self.processes):
             process.stop()
-
-
-async def chat_presence_and_notifications_cross(live, room, in_redis=None):
-    """alice on server A and bob on server B: each sees the other join (presence), the
-    other's message (chat), and bob gets a notification posted to server A. ``in_redis``,
-    if given, is called while both are in the room (to look at what Redis holds)."""
-    async with live.websocket(f"/ws/chat/{room}/", user="alice", server=0) as alice:
-        await join(alice, room, "alice", ["alice"])
-        await presence(alice, "join", "alice", ["alice"])
-        async with live.websocket(f"/ws/chat/{room}/", user="bob", server=1) as bob:
-            await join(bob, room, "bob", ["alice", "bob"])
-            await presence(alice, "join", "bob", ["alice", "bob"])
-            if in_redis:
-                in_redis()
-            await say(alice, "from A")
-            sent = await message(alice, "alice", "from A", room)
-            assert await message(bob, "alice", "from A", room) == sent
-            await say(bob, "from B")
-            sent = await message(bob, "bob", "from B", room)
-            assert await message(alice, "bob", "from B", room) == sent
-        await presence(alice, "leave", "bob", ["alice"])
-    async with live.websocket("/ws/notifications/", user="bob", server=1) as bob:
-        await subscribe(bob, "bob")
-        payload = {"user": "bob", "text": f"posted to A ({room})"}
-        response = live.post_notification("staff", payload, port=live.server_ports[0])
-        await notification(bob, response, payload["text"])
 
 
 async def an_export_runs(live, room, timeout):
