@@ -2,7 +2,7 @@
 
 Scenarios: ``fanout`` (receivers in one room, senders keeping a window of messages in
 flight or sending at a rate), ``echo`` (round trips), ``connect`` (handshakes per
-second), ``idle`` (sockets held; the server's memory per socket with ``--pid``) and
+second), ``idle`` (sockets held; the servers' memory per socket with ``--pid``) and
 ``capacity`` (receivers added until the p99 latency passes a bound). Every scenario is
 bounded by a count and by ``--duration``. See docs/performance.md.
 """
@@ -19,6 +19,8 @@ from {{ cookiecutter.project_slug }}.loadtest.measure import Progress, table
 from {{ cookiecutter.project_slug }}.loadtest.plot import write_html
 from {{ cookiecutter.project_slug }}.loadtest.sockets import Refused, Run
 
+DEFAULT_URL = "http://127.0.0.1:8000"
+
 
 def positive(kind):
     def parse(text):
@@ -33,7 +35,12 @@ def positive(kind):
 def parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--url", default="http://127.0.0.1:8000", help="the server (default: %(default)s)"
+        "--url",
+        action="append",
+        dest="urls",
+        metavar="URL",
+        help=f"the server (default: {DEFAULT_URL}); give it once per process to spread "
+        "the sockets over several, in turn",
     )
     common.add_argument(
         "--allow-remote", action="store_true", help="allow a server off this machine"
@@ -78,7 +85,13 @@ def parser():
     idle = commands.add_parser("idle", parents=[common], help="sockets held open")
     idle.add_argument("--sockets", type=positive(int), default=1000)
     idle.add_argument("--per-room", type=positive(int), default=100)
-    idle.add_argument("--pid", type=positive(int), help="the server's PID, for its memory")
+    idle.add_argument(
+        "--pid",
+        type=positive(int),
+        action="append",
+        dest="pids",
+        help="a server's PID, for its memory (once per process, with its workers)",
+    )
     idle.add_argument(
         "--hold", type=float, default=0, help="seconds to hold them (default: %(default)s)"
     )
@@ -98,7 +111,7 @@ SCENARIO_ARGUMENTS = {
     "fanout": ("receivers", "senders", "window", "rate", "messages", "duration"),
     "echo": ("clients", "messages", "duration"),
     "connect": ("connections", "concurrency", "duration"),
-    "idle": ("sockets", "per_room", "pid", "hold"),
+    "idle": ("sockets", "per_room", "pids", "hold"),
     "capacity": ("step", "max_sockets", "p99_ms", "rate", "step_seconds", "duration"),
 }
 
@@ -112,14 +125,16 @@ def raise_open_files_limit():
 
 
 async def run_scenario(args):
-    server = Server.at(args.url, allow_remote=args.allow_remote)
-    run = Run(server, signin.handshake_headers(server, args), Progress(args.quiet))
+    servers = [Server.at(url, allow_remote=args.allow_remote) for url in args.urls or [DEFAULT_URL]]
+    # One sign-in serves every process: they share the database.
+    headers = signin.handshake_headers(servers[0], args)
+    run = Run(servers, headers, Progress(args.quiet))
     scenario = getattr(scenarios, args.scenario)
     options = {name: getattr(args, name) for name in SCENARIO_ARGUMENTS[args.scenario]}
     bound = args.duration + scenarios.DRAIN_TIMEOUT + 600  # opening sockets included
     async with asyncio.timeout(bound):
         found = await scenario(run, **options)
-    found["server"] = server.url
+    found["server"] = ", ".join(server.url for server in servers)
     return found
 
 

@@ -306,10 +306,10 @@ async def connect(run, *, connections, concurrency, duration):
     )
 
 
-def rss_kb(pid):
-    """Resident memory of ``pid`` and its children (the workers of a server), in KB."""
+def rss_kb(pids):
+    """Resident memory of the ``pids`` and their children (a server's workers), in KB."""
     total = 0
-    for task in [pid, *children(pid)]:
+    for task in [*pids, *(child for pid in pids for child in children(pid))]:
         try:
             with open(f"/proc/{task}/status") as status:
                 for line in status:
@@ -334,11 +334,11 @@ def children(pid):
     return found
 
 
-async def idle(run, *, sockets, per_room, pid, hold):
+async def idle(run, *, sockets, per_room, pids, hold):
     """``sockets`` signed-in chat sockets held open, ``per_room`` to a room; then the
-    time one more takes to its ``welcome``, and the server's memory per socket."""
+    time one more takes to its ``welcome``, and the servers' memory per socket."""
     prefix = fresh_room("idle")
-    before = rss_kb(pid) if pid else None
+    before = rss_kb(pids) if pids else None
     held = await run.open_many(
         sockets,
         lambda index: run.join(f"{prefix}-{index // per_room}"),
@@ -346,7 +346,7 @@ async def idle(run, *, sockets, per_room, pid, hold):
         label="sockets",
     )
     try:
-        after = rss_kb(pid) if pid else None
+        after = rss_kb(pids) if pids else None
         probe = Recorder("handshakes")
         opened = time.perf_counter()
         extra = await run.join(f"{prefix}-probe")
@@ -359,7 +359,7 @@ async def idle(run, *, sockets, per_room, pid, hold):
         "sockets held": sockets,
         "welcome of one more (ms)": round(probe.latencies[0] * 1000, 1),
     }
-    if pid:
+    if pids:
         figures |= {
             "server RSS before (MB)": round(before / 1024, 1),
             "server RSS holding them (MB)": round(after / 1024, 1),

@@ -1,6 +1,7 @@
 """Opening the run's WebSockets and reading the frames the protocol sends first."""
 
 import asyncio
+import itertools
 import json
 
 from websockets.asyncio.client import connect
@@ -16,17 +17,18 @@ class Refused(Exception):
 class Run:
     """Where the sockets go and who they are: shared by every scenario."""
 
-    def __init__(self, server, headers, progress):
-        self.server = server
+    def __init__(self, servers, headers, progress):
+        self.servers = itertools.cycle(servers)  # several: each socket to the next one
         self.headers = headers
         self.progress = progress
 
     async def open(self, path):
         """A connected socket (no background pings: the server's pings are answered)."""
+        server = next(self.servers)
         try:
             return await connect(
-                self.server.websocket_url(path),
-                origin=self.server.origin,
+                server.websocket_url(path),
+                origin=server.origin,
                 additional_headers=self.headers,
                 compression=None,
                 max_size=None,
