@@ -52,6 +52,9 @@ STAGES = {
     "jobs": (("tasks", "celery"), None),
     # Redis Sentinel's failover, live: only the combinations that use Redis.
     "sentinel": (("channel_layer", "redis"), None),
+    # A server stopped with SIGTERM hands its clients over to the other: two processes,
+    # so only the combinations that use Redis.
+    "drain": (("channel_layer", "redis"), None),
     # The benchmark run small; `make bench` runs it alone with real counts.
     "bench": (BENCH_SET, None),
     # Only with --soak, which runs nothing else.
