@@ -12,6 +12,7 @@ import os
 import signal
 
 import pytest
+from asgiref.sync import SyncToAsync
 
 from {{ cookiecutter.project_slug }}.realtime import drain, presence
 from {{ cookiecutter.project_slug }}.realtime.protocol import CLOSE_REASONS, CloseCode
@@ -67,6 +68,21 @@ async def test_sigterm_closes_every_socket_with_1001_then_stops_the_server(conne
         await server.wait()
     # Her consumer's disconnect() ran: she left the room.
     assert await presence.counts(["lobby"]) == {"lobby": 0}
+
+
+async def test_sigterm_in_the_middle_of_a_handler_still_drains(connect, alice, server):
+    """The signal interrupts whatever runs, here a task that waits on a sync handler
+    (asgiref marks its context so); the drain must not inherit that context."""
+    socket, _, _ = await join(connect, alice)
+    waiting_on_sync = SyncToAsync.deadlock_context.set(True)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        SyncToAsync.deadlock_context.reset(waiting_on_sync)
+    await assert_going_away(socket)
+    await socket.disconnect(code=CloseCode.GOING_AWAY)
+    async with asyncio.timeout(RECEIVE_TIMEOUT):
+        await server.wait()
 
 
 async def test_healthz_is_503_while_draining(async_client, process):

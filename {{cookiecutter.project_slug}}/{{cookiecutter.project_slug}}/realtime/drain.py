@@ -16,6 +16,7 @@ autoreloader): signal handlers belong to the main thread.
 """
 
 import asyncio
+import contextvars
 import logging
 import signal
 import threading
@@ -67,8 +68,13 @@ class Drain:
                 server_handler(signum, frame)
             else:
                 self.draining = True
-                # A signal handler runs between any two bytecodes, the event loop's too.
-                loop.call_soon_threadsafe(self.start, server_handler, signum)
+                # A signal handler runs between any two bytecodes of the main thread, in
+                # the context of whatever task it interrupted: the drain starts on the
+                # loop, in a context of its own. (Inheriting a consumer's would make
+                # sync_to_async refuse the sync consumers' close: "would deadlock".)
+                loop.call_soon_threadsafe(
+                    self.start, server_handler, signum, context=contextvars.Context()
+                )
 
         signal.signal(signal.SIGTERM, on_sigterm)
 
@@ -89,11 +95,14 @@ class Drain:
             async with asyncio.timeout(self.timeout):
                 await self.all_closed.wait()
         except TimeoutError:
-            for task in closing:
-                task.cancel()
             logger.warning(
                 "Draining: %d WebSocket(s) still open after %s s", len(self.open), self.timeout
             )
+        for task in closing:
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled() and task.exception() is not None:
+                logger.error("Closing a WebSocket with 1001 failed", exc_info=task.exception())
         if stop is not None:
             stop(signum, None)
 
