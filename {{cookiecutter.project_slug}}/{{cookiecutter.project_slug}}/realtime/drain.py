@@ -5,10 +5,11 @@ each with 1012 as it stops, and Daphne cancels its consumers and drops their soc
 without a close frame, so no ``disconnect()`` runs and the connections stay in the rooms'
 members until ``PRESENCE_TTL``. So the first WebSocket a process serves puts a handler
 of this module's in front of the server's own. On SIGTERM the process is draining:
-``/healthz`` answers 503, a new WebSocket is closed with 1001 as soon as it opens, and
-every open one is closed with 1001 in its turn, through the consumer's own ``close()``,
-so that its ``disconnect()`` runs when the client answers. Once they are all closed, or
-after ``DRAIN_TIMEOUT`` seconds, the server's handler runs and it stops as before.
+Daphne stops listening (``disconnects.stop_listening``), ``/healthz`` answers 503, a
+WebSocket that still arrives is closed with 1001 as soon as it opens, and every open one
+is closed with 1001 in its turn, through the consumer's own ``close()``, so that its
+``disconnect()`` runs when the client answers. Once they are all closed, or after
+``DRAIN_TIMEOUT`` seconds, the server's handler runs and it stops as before.
 
 Nothing is installed where no server handles SIGTERM (the test suite, a management
 command) or where the application does not run on the main thread (``runserver``'s
@@ -21,6 +22,8 @@ import logging
 import signal
 import threading
 import weakref
+
+from {{ cookiecutter.project_slug }}.realtime import disconnects
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ class Drain:
         """Close every open WebSocket with 1001, wait until they have closed (at most
         ``timeout`` seconds), then call ``stop(signum, None)``: the server's handler."""
         self.draining = True
+        disconnects.stop_listening()
         self.all_closed = asyncio.Event()
         consumers = list(self.open)
         logger.info("Draining: closing %d WebSocket(s) with 1001", len(consumers))
