@@ -117,6 +117,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         self.metrics.opened()
 
     async def websocket_connect(self, message):
+        """A process that is stopping takes no one new: 1001 sends the client elsewhere."""
         if drain.current.draining:
             await self.refuse(CloseCode.GOING_AWAY)
         else:

@@ -113,6 +113,7 @@ class FrameConsumer(WebsocketConsumer):
         self.metrics.opened()
 
     def websocket_connect(self, message):
+        """A process that is stopping takes no one new: 1001 sends the client elsewhere."""
         if drain.current.draining:
             self.refuse(CloseCode.GOING_AWAY)
         else:
