@@ -27,8 +27,14 @@ import pytest
 import redis
 
 from tests.support.deployment import healthy
-from tests.support.observe import established, log_errors, poll, rss_mb
-from tests.support.resuming_client import ACK_TIMEOUT, RECONNECT_TIMEOUT, ResumingClient
+from tests.support.observe import established, log_errors, poll, rss_mb, server_holding
+from tests.support.resuming_client import (
+    ACK_TIMEOUT,
+    RECONNECT_TIMEOUT,
+    ResumingClient,
+    stored_history,
+    talk,
+)
 from tests.support.websocket import HEALTHY, join, room_name, send, wait_for_frame
 
 HEALTH_RECOVERY_LIMIT = 10  # seconds /healthz may take to see Redis back (the issue's)
@@ -61,28 +67,7 @@ PRESENCE_SETTLE = 20
 pytestmark = pytest.mark.stage("faults")
 
 
-def server_holding(live, connect_coroutine):
-    """Run ``connect_coroutine`` and tell which server index gained a connection."""
-
-    async def run():
-        before = [established(port) for port in live.server_ports]
-        result = await connect_coroutine
-        after = [established(port) for port in live.server_ports]
-        gained = [i for i, (b, a) in enumerate(zip(before, after)) if a > b]
-        assert len(gained) == 1, (before, after)
-        return gained[0], result
-
-    return run()
-
-
 # --- kill -9 ------------------------------------------------------------------------------
-
-
-async def talk(clients, rounds=5):
-    """Each client says something in turn, each message acknowledged before the next."""
-    for _ in range(rounds):
-        for client in clients:
-            await client.acknowledged_soon(await client.say())
 
 
 async def kill_and_reconnect(live, victim, clients):
@@ -102,12 +87,6 @@ async def kill_and_reconnect(live, victim, clients):
     if restart:
         await restart
     return back_after
-
-
-async def stored_history(live, room):
-    """What the room stored, as a fresh connection of staff's gets it."""
-    async with live.websocket(f"/ws/chat/{room}/", user="staff") as ws:
-        return await join(ws, room, "staff", ["alice", "bob", "staff"])
 
 
 def test_a_killed_server_loses_and_doubles_nothing(live):

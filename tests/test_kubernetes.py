@@ -117,8 +117,9 @@ def test_web_runs_the_start_command_with_probes_on_healthz(baked, tmp_path):
 @pytest.mark.stage("kubernetes")
 def test_web_keeps_serving_until_new_connections_stop(baked, tmp_path):
     """The preStop pause lets ingress-nginx and kube-proxy stop sending new connections
-    before the server gets SIGTERM; the grace period then leaves it time to close its
-    sockets (Daphne gives consumers 10 s after theirs closed)."""
+    before the server gets SIGTERM; the grace period then leaves it time to drain (every
+    socket closed with 1001, at most DRAIN_TIMEOUT s) and to stop (Daphne gives consumers
+    10 s after theirs closed)."""
     web = manifests(baked, tmp_path)["Deployment", "web"]
     command = container(web, "web")["lifecycle"]["preStop"]["exec"]["command"]
     assert command[0] == "sleep"

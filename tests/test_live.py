@@ -30,6 +30,7 @@ from tests.support.websocket import (
     presence,
     receive,
     room_name,
+    said,
     say,
     send,
     subscribe,
@@ -44,12 +45,6 @@ FLOOD = 200  # frames at once: 20 pass the rate limit, over 50 are dropped: 4008
 SERVER_LIMIT_CLOSE_CODE = {"uvicorn": 1009, "daphne": 1006}
 
 pytestmark = pytest.mark.stage("live")
-
-
-def said(live, reason):
-    """What a client reads of a refusal's reason: Uvicorn passes it on; Daphne sends the
-    close code alone (django/daphne#374) and a 403 of its own."""
-    return reason if live.combination["server"] == "uvicorn" else ""
 
 
 # --- HTTP -------------------------------------------------------------------------------

@@ -490,6 +490,13 @@ class Deployment:
         server.popen.wait(timeout=STOP_TIMEOUT)
         server.terminated = True
 
+    def terminate_server(self, index):
+        """SIGTERM to server ``index``, as a deploy or Kubernetes sends it; returns at once
+        (wait on ``servers[index].popen`` for its exit)."""
+        server = self.servers[index]
+        server.terminate()
+        return server.popen
+
     def restart_server(self, index, **env):
         """Start server ``index`` again on its port (after :meth:`kill_server` or
         :meth:`stop_server`), with ``env`` added to its environment; returns once its

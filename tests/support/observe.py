@@ -47,3 +47,17 @@ async def poll(predicate, timeout, what):
         if time.monotonic() > deadline:
             raise AssertionError(f"not {what} within {timeout} s")
         await asyncio.sleep(POLL_INTERVAL)
+
+
+def server_holding(live, connect_coroutine):
+    """Run ``connect_coroutine`` and tell which server index gained a connection."""
+
+    async def run():
+        before = [established(port) for port in live.server_ports]
+        result = await connect_coroutine
+        after = [established(port) for port in live.server_ports]
+        gained = [i for i, (b, a) in enumerate(zip(before, after)) if a > b]
+        assert len(gained) == 1, (before, after)
+        return gained[0], result
+
+    return run()

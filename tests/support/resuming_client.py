@@ -6,7 +6,7 @@ import time
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from tests.support.websocket import send
+from tests.support.websocket import join, send
 
 RECONNECT_TIMEOUT = 60  # seconds for a client to get back after a server died
 RETRY_DELAY = 0.2  # seconds between a client's attempts to reconnect
@@ -19,7 +19,9 @@ class ResumingClient:
     It remembers the id of the last message it saw and the messages it sent that are
     not yet acknowledged (its own message coming back with its ``client_id``). After a
     lost connection it reconnects with ``?since=<last id>`` and sends those again, with
-    the same ``client_id``: the server stores each ``client_id`` once.
+    the same ``client_id``: the server stores each ``client_id`` once. It keeps the
+    room's members as the last welcome or presence frame listed them, and the code and
+    reason of every close.
     """
 
     def __init__(self, live, room, user):
@@ -28,6 +30,8 @@ class ResumingClient:
         self.pending = {}  # client_id -> text: sent, not acknowledged
         self.acknowledged = {}  # client_id -> message id
         self.sent = 0
+        self.members = []
+        self.closes = []  # (code, reason) of each connection that ended
         self.ws = None
         self.reader = None
         self.progress = asyncio.Event()
@@ -51,6 +55,7 @@ class ResumingClient:
                     raise
                 await asyncio.sleep(RETRY_DELAY)  # a client's back-off, not a wait
         assert welcome["type"] == "welcome", welcome
+        self.members = welcome["members"]
         # The history first: it may acknowledge what was in flight.
         history = json.loads(await asyncio.wait_for(self.ws.recv(), ACK_TIMEOUT))
         assert history["type"] == "history", history
@@ -66,9 +71,12 @@ class ResumingClient:
                 frame = json.loads(raw)
                 if frame["type"] == "message":
                     self.record(frame)
+                elif frame["type"] == "presence":
+                    self.members = frame["members"]
                 self.progress.set()
         except ConnectionClosed:
             pass
+        self.closes.append((self.ws.close_code, self.ws.close_reason))
         self.progress.set()
 
     def record(self, message):
@@ -104,8 +112,26 @@ class ResumingClient:
         if not await self.until(lambda: client_id in self.acknowledged):
             raise AssertionError(f"{self.user}: lost the connection before {client_id}")
 
+    async def reconnect_if_lost(self):
+        """Reconnect once the connection is lost; at once if it already is."""
+        await self.until(lambda: False, timeout=RECONNECT_TIMEOUT)
+        await self.connect()
+
     async def close(self):
         if self.ws is not None:
             await self.ws.close()
         if self.reader is not None:
             await self.reader
+
+
+async def talk(clients, rounds=5):
+    """Each client says something in turn, each message acknowledged before the next."""
+    for _ in range(rounds):
+        for client in clients:
+            await client.acknowledged_soon(await client.say())
+
+
+async def stored_history(live, room):
+    """What the room stored, as a fresh connection of staff's gets it."""
+    async with live.websocket(f"/ws/chat/{room}/", user="staff") as ws:
+        return await join(ws, room, "staff", ["alice", "bob", "staff"])

@@ -52,6 +52,9 @@ STAGES = {
     "jobs": (("tasks", "celery"), None),
     # Redis Sentinel's failover, live: only the combinations that use Redis.
     "sentinel": (("channel_layer", "redis"), None),
+    # A server stopped with SIGTERM hands its clients over to the other: two processes,
+    # so only the combinations that use Redis.
+    "drain": (("channel_layer", "redis"), None),
     # docs/scaling.md's worked example (two processes and Redis), run as written.
     "scaling guide": (("channel_layer", "redis"), None),
     # The benchmark run small; `make bench` runs it alone with real counts.

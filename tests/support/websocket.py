@@ -18,6 +18,12 @@ INTERLEAVING = frozenset({"presence", "typing"})
 HEALTHY = {"status": "ok", "database": "ok", "channel_layer": "ok"}
 
 
+def said(live, reason):
+    """What a client reads of a close's or a refusal's reason: Uvicorn passes it on;
+    Daphne sends the close code alone (django/daphne#374) and a 403 of its own."""
+    return reason if live.combination["server"] == "uvicorn" else ""
+
+
 def room_name(label):
     """A fresh room per test: a deployment outlives its tests."""
     return f"{label}-{secrets.token_hex(4)}"

@@ -31,7 +31,7 @@ async def test_the_scrape_is_prometheus_text_with_every_metric():
     } <= scraped.families.keys()
     assert scraped.families["realtime_sockets_open"].type == "gauge"
     assert scraped.families["realtime_frames_received"].type == "counter"
-    for reason in ("origin", "no_route", "not_authenticated", "forbidden"):
+    for reason in ("origin", "no_route", "not_authenticated", "forbidden", "going_away"):
         assert ("realtime_handshakes_refused_total", frozenset({("reason", reason)})) in (
             scraped.samples
         ), f"{reason} is not listed before the first refusal"

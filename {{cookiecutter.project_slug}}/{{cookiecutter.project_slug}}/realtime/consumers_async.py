@@ -10,7 +10,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from {{ cookiecutter.project_slug }}.realtime import fanout, metrics
+from {{ cookiecutter.project_slug }}.realtime import drain, fanout, metrics
 from {{ cookiecutter.project_slug }}.realtime.limits import Flooding, RateLimiter
 from {{ cookiecutter.project_slug }}.realtime.protocol import (
     CLOSE_REASONS,
@@ -59,6 +59,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         self.send_queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY, direct=True)
         self.base_send = self.send_queue.put
         self.turn = asyncio.Lock()  # a message is handled after the one before
+        drain.current.opened(self)
         try:
             while True:
                 message = await receive()
@@ -68,6 +69,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
             pass
         finally:
             self.closing = True
+            drain.current.closed(self)
             if self.opened:
                 self.metrics.closed(self.close_code)
             await self.send_queue.close()
@@ -113,6 +115,20 @@ class FrameConsumer(AsyncWebsocketConsumer):
         await super().accept(subprotocol, headers)
         self.opened = True
         self.metrics.opened()
+
+    async def websocket_connect(self, message):
+        """A process that is stopping takes no one new: 1001 sends the client elsewhere."""
+        if drain.current.draining:
+            await self.refuse(CloseCode.GOING_AWAY)
+        else:
+            await super().websocket_connect(message)
+
+    async def go_away(self):
+        """The server is stopping: close with 1001 in this connection's turn, so that
+        ``disconnect()`` follows once the client answers, as after any close."""
+        async with self.turn:
+            if self.opened and not self.closing:
+                await self.close(code=CloseCode.GOING_AWAY)
 
     async def websocket_disconnect(self, message):
         if self.close_code is None:  # the client closed, or went away (1006)

@@ -8,13 +8,13 @@ import asyncio
 import logging
 from functools import cached_property
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import WebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from {{ cookiecutter.project_slug }}.realtime import fanout, metrics
+from {{ cookiecutter.project_slug }}.realtime import drain, fanout, metrics
 from {{ cookiecutter.project_slug }}.realtime.limits import Flooding, RateLimiter
 from {{ cookiecutter.project_slug }}.realtime.protocol import (
     CLOSE_REASONS,
@@ -63,6 +63,7 @@ class FrameConsumer(WebsocketConsumer):
         self.send_queue = SendQueue(send, capacity=settings.CHANNEL_LAYER_CAPACITY, direct=False)
         self.base_send = async_to_sync(self.send_queue.put)
         self.turn = asyncio.Lock()  # a message is handled after the one before
+        drain.current.opened(self)
         try:
             while True:
                 message = await receive()
@@ -72,6 +73,7 @@ class FrameConsumer(WebsocketConsumer):
             pass
         finally:
             self.closing = True
+            drain.current.closed(self)
             if self.opened:
                 self.metrics.closed(self.close_code)
             await self.send_queue.close()
@@ -109,6 +111,20 @@ class FrameConsumer(WebsocketConsumer):
         super().accept(subprotocol, headers)
         self.opened = True
         self.metrics.opened()
+
+    def websocket_connect(self, message):
+        """A process that is stopping takes no one new: 1001 sends the client elsewhere."""
+        if drain.current.draining:
+            self.refuse(CloseCode.GOING_AWAY)
+        else:
+            super().websocket_connect(message)
+
+    async def go_away(self):
+        """The server is stopping: close with 1001 in this connection's turn, so that
+        ``disconnect()`` follows once the client answers, as after any close."""
+        async with self.turn:
+            if self.opened and not self.closing:
+                await sync_to_async(self.close)(code=CloseCode.GOING_AWAY)
 
     def websocket_disconnect(self, message):
         if self.close_code is None:  # the client closed, or went away (1006)

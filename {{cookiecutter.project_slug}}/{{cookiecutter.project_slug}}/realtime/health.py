@@ -8,6 +8,8 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import JsonResponse
 
+from {{ cookiecutter.project_slug }}.realtime import drain
+
 logger = logging.getLogger(__name__)
 TIMEOUT = 2
 
@@ -28,7 +30,11 @@ async def check_channel_layer():
 
 async def healthz(request):
     """200 ``{"status": "ok", "database": "ok", "channel_layer": "ok"}``; 503 with the
-    failing part set to ``"error"`` (details go to the log, not to the caller)."""
+    failing part set to ``"error"`` (details go to the log, not to the caller). From
+    SIGTERM on, 503 ``{"status": "error", "server": "draining"}``, so that the load
+    balancer sends new connections elsewhere (``realtime/drain.py``)."""
+    if drain.current.draining:
+        return JsonResponse({"status": "error", "server": "draining"}, status=503)
     checks = {
         "database": sync_to_async(check_database, thread_sensitive=True),
         "channel_layer": check_channel_layer,

@@ -96,7 +96,7 @@ HANDSHAKES_REFUSED = Counter(
 )
 # origin and no_route: HTTP 403 before any consumer; the others: accepted, then closed
 # with their close code (CloseCode's names).
-REFUSALS = ("origin", "no_route", "not_authenticated", "forbidden")
+REFUSALS = ("origin", "no_route", "not_authenticated", "forbidden", "going_away")
 PROTOCOL_CODES = frozenset(CloseCode)
 
 # Collectors that read their figures when scraped (see add_collector).

@@ -17,6 +17,7 @@ PONG = {"type": "pong"}
 
 
 class CloseCode(IntEnum):
+    GOING_AWAY = 1001  # the server is stopping (realtime/drain.py): reconnect now
     NOT_AUTHENTICATED = 4001
     FORBIDDEN = 4003
     FLOODING = 4008
@@ -25,6 +26,7 @@ class CloseCode(IntEnum):
 # What a close says, for a person reading a raw client (at most 123 bytes). Daphne sends
 # the code alone (django/daphne#374); Uvicorn sends both.
 CLOSE_REASONS = {
+    CloseCode.GOING_AWAY: "server restarting, reconnect",
     CloseCode.NOT_AUTHENTICATED: "not signed in",
     CloseCode.FORBIDDEN: "not a member of this private room",
     CloseCode.FLOODING: "too many frames: slow down, then reconnect",

@@ -19,6 +19,8 @@
   // Messages of one sender this close together read as one group.
   const GROUP_WITHIN_MS = 5 * 60 * 1000;
   const NEAR_BOTTOM_PX = 40;
+  // The server is stopping (a deploy): another one takes the connection at once.
+  const CLOSE_GOING_AWAY = 1001;
   const CLOSE_UNAUTHORIZED = 4001;
   const CLOSE_FORBIDDEN = 4003;
   const CLOSE_FLOODED = 4008;
@@ -715,6 +717,8 @@
       } else {
         if (event.code === CLOSE_FLOODED) {
           attempt = Math.max(attempt, FLOODED_ATTEMPT);
+        } else if (event.code === CLOSE_GOING_AWAY) {
+          attempt = 0; // the first backoff: under half a second, no error to show
         }
         scheduleReconnect();
       }

@@ -8,6 +8,7 @@
   const PING_INTERVAL_MS = 20000;
   const BACKOFF_BASE_MS = 500;
   const BACKOFF_CAP_MS = 30000;
+  const CLOSE_GOING_AWAY = 1001; // the server is stopping: reconnect at once
   const CLOSE_UNAUTHORIZED = 4001;
   // A state's place in a job's life: a frame that is not further along than what the page
   // shows is older news (frames and the answers of GET /api/jobs/<id>/ may cross).
@@ -293,6 +294,9 @@
       ChatAuth.onUnauthorized();
       ChatAuth.ready().then(() => following() && connect());
       return;
+    }
+    if (event.code === CLOSE_GOING_AWAY) {
+      attempt = 0; // the first backoff: under half a second
     }
     scheduleReconnect();
   }

@@ -1,0 +1,111 @@
+"""A graceful stop, live: SIGTERM to one of two server processes behind nginx.
+
+Its clients are closed with 1001 and a reason (``realtime/drain.py`` in the baked
+project), reconnect through nginx to the other process and resume with ``since``:
+nothing lost, nothing doubled, and presence right within seconds, as the drained
+consumers ran their ``disconnect()``. The stopped process exits by itself, in bounded
+time. Runs on Daphne and on Uvicorn (the combinations with Redis: two processes).
+"""
+
+import asyncio
+import signal
+import time
+
+import pytest
+
+from tests.support.observe import server_holding
+from tests.support.resuming_client import (
+    RECONNECT_TIMEOUT,
+    ResumingClient,
+    stored_history,
+    talk,
+)
+from tests.support.websocket import room_name, said
+
+pytestmark = pytest.mark.stage("drain")
+
+GOING_AWAY = 1001
+REASON = "server restarting, reconnect"
+# Seconds for the stopped process to exit: the drain's bound (DRAIN_TIMEOUT, 5 s), then
+# the server's own shutdown.
+EXIT_LIMIT = 15
+# Seconds for the other user to see the drained connections gone from the members: the
+# drained consumer's disconnect() removes them at once; without it they would stay for
+# PRESENCE_TTL (60 s).
+PRESENCE_SETTLE = 5
+# How a server process ends on SIGTERM: Daphne returns, Uvicorn raises the signal again
+# once it has shut down.
+NORMAL_EXIT = {"daphne": 0, "uvicorn": -signal.SIGTERM}
+
+
+def test_a_stopping_server_hands_its_clients_over_gracefully(live):
+    """alice and bob talk through nginx; the server holding alice gets SIGTERM while her
+    message is in flight. She is closed with 1001, reconnects through nginx to the other
+    process and resumes: every message stored once and seen once by each of them. bob
+    sees alice once in the members throughout, and her leaving within seconds once she
+    leaves. The stopped process exits by itself within the bounded time."""
+    room = room_name("drain")
+
+    async def scenario():
+        alice, bob = ResumingClient(live, room, "alice"), ResumingClient(live, room, "bob")
+        victim, _ = await server_holding(live, alice.connect())
+        bobs_server, _ = await server_holding(live, bob.connect())
+        on_victim = [alice] + [bob] * (bobs_server == victim)
+        await talk([alice, bob])
+        in_flight = await alice.say()
+        stopping = time.monotonic()
+        process = await asyncio.to_thread(live.terminate_server, victim)
+        exit_code = asyncio.create_task(asyncio.to_thread(process.wait, EXIT_LIMIT))
+        for client in on_victim:
+            await client.reconnect_if_lost()
+        back_after = time.monotonic() - stopping
+        await alice.acknowledged_soon(in_flight)
+        await talk([alice, bob])
+        last = max(alice.acknowledged.values())
+        await bob.until(lambda: last in bob.received)
+        exited_with = await exit_code
+        exited_after = time.monotonic() - stopping
+        members = await bob.until(lambda: bob.members == ["alice", "bob"], PRESENCE_SETTLE)
+        assert members, bob.members
+        history = await stored_history(live, room)
+        await alice.close()
+        left = time.monotonic()
+        await bob.until(lambda: bob.members == ["bob"], timeout=PRESENCE_SETTLE)
+        alice_left_after = time.monotonic() - left
+        await bob.close()
+
+        stored = [m["client_id"] for m in history["messages"]]
+        acknowledged = {**alice.acknowledged, **bob.acknowledged}
+        lost = [cid for cid in acknowledged if cid not in stored]
+        doubled_seen = {c.user: len(c.received) - len(set(c.received)) for c in (alice, bob)}
+        ids = {m["id"] for m in history["messages"]}
+        missed = {c.user: sorted(ids - set(c.received)) for c in (alice, bob)}
+        live.record(
+            "sigterm",
+            {
+                "acknowledged": len(acknowledged),
+                "lost": len(lost),
+                "doubled_stored": len(stored) - len(set(stored)),
+                "doubled_seen": doubled_seen,
+                "reconnected_s": round(back_after, 2),
+                "server_exited_s": round(exited_after, 2),
+                "exit_status": exited_with,
+                "presence_leave_s": round(alice_left_after, 2),
+                "clients_on_stopped_server": len(on_victim),
+            },
+        )
+        assert alice.closes[0] == (GOING_AWAY, said(live, REASON))
+        assert exited_with == NORMAL_EXIT[live.combination["server"]]
+        assert exited_after <= EXIT_LIMIT
+        assert back_after <= RECONNECT_TIMEOUT
+        assert len(acknowledged) == alice.sent + bob.sent == 21
+        assert not alice.pending and not bob.pending
+        assert lost == [] and len(stored) == len(set(stored)), (lost, stored)
+        assert doubled_seen == {"alice": 0, "bob": 0}
+        assert missed == {"alice": [], "bob": []}
+        assert history["truncated"] is False
+
+    try:
+        live.run(scenario)
+    finally:
+        live.restart_stopped_servers()
