@@ -46,6 +46,13 @@ VARIANTS = {
         "config/__init__.py",
         "{slug}/chat/templates/chat/room_actions.html",
     ],
+    # The exercises' stubs: the "none" files are the answer key.
+    "workshop": [
+        "{slug}/chat/delivery.py",
+        "{slug}/notifications/push.py",
+        "{slug}/realtime/access.py",
+        "tests/test_communicator.py",
+    ],
 }
 
 # (option, choice) -> files and folders that only that choice uses.
@@ -72,6 +79,11 @@ ONLY_FOR = {
         "tests/test_jobs.py",
         "deploy/kubernetes/worker.yaml",
         "tests/test_job_metrics.py",
+    ],
+    ("workshop", "exercises"): [
+        "conftest.py",
+        "{slug}/workshop",
+        "docs/workshop.md",
     ],
 }
 

@@ -1,0 +1,23 @@
+"""The workshop's progress bar, in pytest: each exercise's tests are marked
+``exercise(N)`` (the table is {{ cookiecutter.project_slug }}/workshop/exercises.py), so that
+``pytest -m "exercise(1)"``... runs one exercise and ``manage.py workshop`` all of them.
+The number goes into the JUnit XML report too, as the test's property ``exercise``."""
+
+import pytest
+
+from {{ cookiecutter.project_slug }}.workshop.exercises import exercise_of
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "exercise(number): passes once that exercise of docs/workshop.md is done"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        number = exercise_of(item.nodeid)
+        if number is not None:
+            item.add_marker(pytest.mark.exercise(number))
+            item.user_properties.append(("exercise", number))
