@@ -11,8 +11,10 @@ from pathlib import Path
 
 from {{ cookiecutter.project_slug }}.workshop.exercises import EXERCISES
 
-# The exercises' tests only, quietly, leaving no cache behind.
-PYTEST_ARGS = ("-m", "exercise", "-q", "-p", "no:cacheprovider")
+# The exercises' tests only, quietly, leaving no cache behind; the report keeps what
+# they logged, as a stub that fails inside a consumer says so in the log.
+PYTEST_ARGS = ("-m", "exercise", "-q", "-p", "no:cacheprovider", "-o", "junit_logging=all")
+STUB_MESSAGE = re.compile(r"Exercise \d+: [^\n]*?see docs/workshop\.md#exercise-\d+")
 
 
 def run_exercise_tests(project_dir):
@@ -36,6 +38,8 @@ def run_exercise_tests(project_dir):
 
 
 def read_report(path):
+    """{exercise number: [(test id, why it did not pass, or None)]}: why is a stub's own
+    message where the test's record holds one, else the failure's."""
     results = {}
     for case in ElementTree.parse(path).iter("testcase"):
         number = case.find("properties/property[@name='exercise']")
@@ -43,7 +47,11 @@ def read_report(path):
             continue
         problems = [case.find(tag) for tag in ("failure", "error", "skipped")]
         problem = next((found for found in problems if found is not None), None)
-        message = None if problem is None else problem.get("message") or problem.tag
+        message = None
+        if problem is not None:
+            record = "\n".join(f"{e.get('message', '')}\n{e.text or ''}" for e in case)
+            stub = STUB_MESSAGE.search(record)
+            message = stub[0] if stub else problem.get("message") or problem.tag
         test = f"{case.get('classname')}::{case.get('name')}"
         results.setdefault(int(number.get("value")), []).append((test, message))
     return results
@@ -79,7 +87,7 @@ def table(results, docs):
     # A test that waits for a frame may fail on the wait; the stub's own message says more.
     failures = sorted(
         (message for _, message in results.get(upcoming.number, []) if message),
-        key=lambda message: f"Exercise {upcoming.number}:" not in message,
+        key=lambda message: not message.startswith(f"Exercise {upcoming.number}:"),
     )
     if failures:
         lines.append(f"Its tests say: {failures[0].splitlines()[0]}")
