@@ -80,6 +80,12 @@ def is_complete(combination):
     return not combination.items() & UNFINISHED
 
 
+def complete_twin(combination):
+    """The same choices, but each unfinished one at its option's default: the bake whose
+    files are an unfinished bake's answer key."""
+    return combination | {option: DEFAULTS[option] for option, _ in UNFINISHED}
+
+
 # Choices that bake a project unfinished on purpose: workshop=exercises leaves stubs whose
 # tests fail until a learner writes them. Such a bake gets the static stages (it must
 # lint, check and deploy like any other), but not those that run the project's suite or

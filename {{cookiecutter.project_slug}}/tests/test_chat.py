@@ -139,6 +139,7 @@ async def test_a_frame_handler_that_fails_ends_that_connection_with_1011(
 
     monkeypatch.setattr(chat, "history_request", broken)
     socket, *_ = await join(connect, alice)
+    await wait_for_frame(socket, type="presence", user="alice")  # her own arrival
     await socket.send_json_to({"type": "history", "before": 1})
     await assert_closed_with(socket, 1011, "server error")
     assert "Handling a frame failed" in caplog.text
