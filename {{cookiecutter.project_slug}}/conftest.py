@@ -1,7 +1,8 @@
-"""The workshop's progress bar, in pytest: each exercise's tests are marked
-``exercise(N)`` (the table is {{ cookiecutter.project_slug }}/workshop/exercises.py), so that
-``pytest -m "exercise(1)"``... runs one exercise and ``manage.py workshop`` all of them.
-The number goes into the JUnit XML report too, as the test's property ``exercise``."""
+"""The workshop's progress bar, in pytest: the tests of each exercise are marked
+``exercise(number=N)`` (the table: {{ cookiecutter.project_slug }}/workshop/exercises.py), so
+that ``pytest -m "exercise(number=1)"`` runs one exercise's tests, ``pytest -m exercise``
+all of them and ``python manage.py workshop`` turns them into a table. The number goes
+into pytest's JUnit XML report too, as the test's property ``exercise``."""
 
 import pytest
 
@@ -19,5 +20,5 @@ def pytest_collection_modifyitems(items):
     for item in items:
         number = exercise_of(item.nodeid)
         if number is not None:
-            item.add_marker(pytest.mark.exercise(number))
+            item.add_marker(pytest.mark.exercise(number=number))
             item.user_properties.append(("exercise", number))
