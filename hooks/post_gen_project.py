@@ -230,6 +230,11 @@ def print_next_steps(context):
         lines += [*textwrap.wrap(note, width=88), ""]
     lines += [f"    {step}" for step in steps]
     lines += ["", "Then open http://127.0.0.1:8000/ . README.md lists every command."]
+    if context["workshop"] == "exercises":
+        lines += [
+            "A workshop starter: `python manage.py workshop` says which exercises are done",
+            "and what to do next; docs/workshop.md is the guide.",
+        ]
     print("\n".join(lines))
 
 
