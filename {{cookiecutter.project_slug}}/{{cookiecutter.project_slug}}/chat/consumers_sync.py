@@ -12,9 +12,9 @@ from {{ cookiecutter.project_slug }}.realtime.protocol import PONG, CloseCode, g
 class ChatConsumer(FrameConsumer):
     """``/ws/chat/<room>/``: one connection of one user to one room.
 
-    Validation and frames live in ``chat.protocol``, data in ``chat.services``, who is
-    here in ``realtime.presence``; this class moves frames between them, the socket and
-    the room's channel layer group.
+    Validation and frames live in ``chat.protocol``, data in ``chat.services``, who hears
+    what in ``chat.delivery``, who is here in ``realtime.presence``; this class moves
+    frames between them, the socket and the room's channel layer group.
     """
 
     group = None
