@@ -46,6 +46,13 @@ VARIANTS = {
         "config/__init__.py",
         "{slug}/chat/templates/chat/room_actions.html",
     ],
+    # The exercises' stubs: the "none" files are the answer key.
+    "workshop": [
+        "{slug}/chat/delivery.py",
+        "{slug}/notifications/push.py",
+        "{slug}/realtime/access.py",
+        "tests/test_communicator.py",
+    ],
 }
 
 # (option, choice) -> files and folders that only that choice uses.
@@ -72,6 +79,11 @@ ONLY_FOR = {
         "tests/test_jobs.py",
         "deploy/kubernetes/worker.yaml",
         "tests/test_job_metrics.py",
+    ],
+    ("workshop", "exercises"): [
+        "conftest.py",
+        "{slug}/workshop",
+        "docs/workshop.md",
     ],
 }
 
@@ -218,6 +230,11 @@ def print_next_steps(context):
         lines += [*textwrap.wrap(note, width=88), ""]
     lines += [f"    {step}" for step in steps]
     lines += ["", "Then open http://127.0.0.1:8000/ . README.md lists every command."]
+    if context["workshop"] == "exercises":
+        lines += [
+            "A workshop starter: `python manage.py workshop` says which exercises are done",
+            "and what to do next; docs/workshop.md is the guide.",
+        ]
     print("\n".join(lines))
 
 

@@ -172,7 +172,12 @@ def test_workflow_runs_lint_checks_and_the_test_suite(baked):
     runs = [step["run"] for step in job["steps"] if "run" in step]
     assert "pip install -r requirements/dev.txt" in runs
     assert "ruff check . && ruff format --check ." in runs
-    assert "pytest" in runs
+    if baked.combination["workshop"] == "exercises":
+        # The exercises' tests fail by design: the rest runs, then the progress table.
+        assert 'pytest -m "not exercise"' in runs
+        assert "python manage.py workshop" in runs
+    else:
+        assert "pytest" in runs
     assert "pip install -r requirements/docs.txt\nmkdocs build --strict\n" in runs
     if baked.combination["channel_layer"] == "redis":
         assert job["services"]["redis"]["image"].startswith("redis:")

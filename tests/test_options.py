@@ -16,16 +16,20 @@ import pytest
 from tests.support.options import (
     CHOICE_OPTIONS,
     COMBINATIONS,
+    COMPLETE,
     COVERING,
     POST_GEN,
     PRE_GEN,
     REPO_ROOT,
+    UNFINISHED,
     choice_pairs,
     combination_id,
     combinations,
+    complete_twin,
+    is_complete,
     pairwise_covering,
 )
-from tests.support.stages import choice_stages, scope
+from tests.support.stages import STAGES, choice_stages, scope
 
 PROJECT = REPO_ROOT / "{{cookiecutter.project_slug}}"
 # A branch of a Jinja conditional that a choice the template does not know could fall
@@ -157,12 +161,31 @@ def test_a_rule_between_options_leaves_its_combinations_out():
     assert refused not in kept and len(kept) == 3
 
 
-def test_the_covering_set_holds_every_pair_of_choices():
-    covering = [c for c in COMBINATIONS if combination_id(c) in COVERING]
-    every_pair = set().union(*(choice_pairs(c) for c in COMBINATIONS))
+def test_the_covering_set_holds_every_pair_of_choices_of_the_complete_combinations():
+    covering = [c for c in COMPLETE if combination_id(c) in COVERING]
+    assert len(covering) == len(COVERING)
+    every_pair = set().union(*(choice_pairs(c) for c in COMPLETE))
     assert set().union(*(choice_pairs(c) for c in covering)) == every_pair
-    assert len(covering) < len(COMBINATIONS)
+    assert len(covering) < len(COMPLETE)
     assert COVERING[0] == combination_id(COMBINATIONS[0])  # the defaults
+
+
+def test_unfinished_bakes_get_the_static_stages_and_no_stage_that_runs_the_suite():
+    """workshop=exercises fails its own tests by design: of the stages that run on every
+    combination, only the static ones take it; every other stage but the one about it
+    runs on complete combinations only."""
+    assert UNFINISHED, "no unfinished choice: drop this test and UNFINISHED"
+    unfinished = {combination_id(c) for c in COMBINATIONS if not is_complete(c)}
+    assert unfinished and len(COMPLETE) + len(unfinished) == len(COMBINATIONS)
+    for stage, runs in STAGES.items():
+        ids = set(scope(stage)) | set(scope(stage, fast=True))
+        if runs[0] in UNFINISHED:
+            assert ids <= unfinished, stage
+        elif runs[0] != "every combination":
+            assert not ids & unfinished, stage
+    assert set(scope("ruff check")) >= unfinished
+    for combination in COMBINATIONS:
+        assert is_complete(complete_twin(combination))
 
 
 def test_a_stage_about_one_choice_covers_the_combinations_that_hold_it():
@@ -171,7 +194,8 @@ def test_a_stage_about_one_choice_covers_the_combinations_that_hold_it():
     stages = choice_stages()
     assert stages, "no stage runs on the combinations of one choice"
     for stage, (option, choice) in stages.items():
-        holding = [c for c in COMBINATIONS if c[option] == choice]
+        pool = COMBINATIONS if (option, choice) in UNFINISHED else COMPLETE
+        holding = [c for c in pool if c[option] == choice]
         chosen = [c for c in holding if combination_id(c) in scope(stage)]
         assert len(chosen) == len(scope(stage)), (stage, scope(stage))
         every_pair = set().union(*(choice_pairs(c) for c in holding))

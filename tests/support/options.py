@@ -69,11 +69,33 @@ def combination_id(combination):
 
 def covering_with(option, choice):
     """The ids of a pairwise covering set of the combinations that hold ``option`` =
-    ``choice``: for a stage about what that choice adds (the Celery worker's jobs)."""
-    holding = [c for c in COMBINATIONS if c[option] == choice]
+    ``choice``: for a stage about what that choice adds (the Celery worker's jobs). Of a
+    complete choice, among the complete combinations only."""
+    pool = COMBINATIONS if (option, choice) in UNFINISHED else COMPLETE
+    holding = [c for c in pool if c[option] == choice]
     return [combination_id(c) for c in pairwise_covering(holding)]
 
 
+def is_complete(combination):
+    return not combination.items() & UNFINISHED
+
+
+def complete_twin(combination):
+    """The same choices, but each unfinished one at its option's default: the bake whose
+    files are an unfinished bake's answer key."""
+    return combination | {option: DEFAULTS[option] for option, _ in UNFINISHED}
+
+
+# Choices that bake a project unfinished on purpose: workshop=exercises leaves stubs whose
+# tests fail until a learner writes them. Such a bake gets the static stages (it must
+# lint, check and deploy like any other), but not those that run the project's suite or
+# serve it: those run on the complete combinations, and the "workshop" stage proves the
+# unfinished ones fail exactly as designed. So an option like this one doubles only the
+# cheap stages: the complete combinations are those there were before it.
+UNFINISHED = {("workshop", "exercises")}
+
 COMBINATIONS = combinations()
 COMBINATION_IDS = [combination_id(c) for c in COMBINATIONS]
-COVERING = [combination_id(c) for c in pairwise_covering(COMBINATIONS)]
+COMPLETE = [c for c in COMBINATIONS if is_complete(c)]
+COMPLETE_IDS = [combination_id(c) for c in COMPLETE]
+COVERING = [combination_id(c) for c in pairwise_covering(COMPLETE)]

@@ -1,14 +1,17 @@
 """The stages of the summary matrix: one column each, and the combinations each runs on.
 
 A per-combination test names its stage with ``@pytest.mark.stage(...)``; this table
-decides its combinations, so a new option or choice needs no edit in any test. Cheap
-stages run every combination; slow ones the pairwise covering set (see options.py); a
-stage about what one choice adds, the pairwise covering set of the combinations that hold
-that choice, named by an (option, choice) pair.
+decides its combinations, so a new option or choice needs no edit in any test. Cheap,
+static stages run every combination; the stages that run the project's suite or serve
+it need a complete project, and run every complete combination or the pairwise covering
+set of those (see UNFINISHED in options.py); a stage about what one choice adds, the
+pairwise covering set of the combinations that hold that choice, named by an (option,
+choice) pair.
 """
 
 from tests.support.options import (
     COMBINATION_IDS,
+    COMPLETE_IDS,
     COVERING,
     DEFAULTS,
     combination_id,
@@ -16,6 +19,7 @@ from tests.support.options import (
 )
 
 EVERY = "every combination"
+EVERY_COMPLETE = "every complete combination"
 COVERING_SET = "the covering set"
 BENCH_SET = "the covering set and the fastest combination"
 # The benchmark's targets are about async consumers on Uvicorn with the in-memory layer.
@@ -40,7 +44,7 @@ STAGES = {
     "workflow": (EVERY, EVERY),
     "docs": (EVERY, EVERY),
     # The project as a user installs it: its own CI workflow in a clean install.
-    "own tests": (EVERY, COVERING_SET),
+    "own tests": (EVERY_COMPLETE, COVERING_SET),
     "fuzz": (COVERING_SET, None),
     "walkthrough": (COVERING_SET, None),
     "readme": (COVERING_SET, None),
@@ -59,12 +63,16 @@ STAGES = {
     "scaling guide": (("channel_layer", "redis"), None),
     # The benchmark run small; `make bench` runs it alone with real counts.
     "bench": (BENCH_SET, None),
+    # The workshop kit: its exercises' tests fail, each with its own message, the rest
+    # pass, and the answer key (the workshop=none files) makes them all pass.
+    "workshop": (("workshop", "exercises"), None),
     # Only with --soak, which runs nothing else.
-    "soak": (EVERY, None),
+    "soak": (EVERY_COMPLETE, None),
 }
 
 IDS = {
     EVERY: COMBINATION_IDS,
+    EVERY_COMPLETE: COMPLETE_IDS,
     COVERING_SET: COVERING,
     BENCH_SET: COVERING + [FASTEST] * (FASTEST not in COVERING),
 }

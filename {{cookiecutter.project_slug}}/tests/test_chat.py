@@ -128,6 +128,24 @@ async def test_a_group_event_without_a_handler_ends_the_connection_with_1011(
     assert "Handling a chat.unknown event failed" in caplog.text
 
 
+async def test_a_frame_handler_that_fails_ends_that_connection_with_1011(
+    connect, alice, monkeypatch, caplog
+):
+    """A bug reached by one client's frame closes that connection, not the server, and
+    its traceback goes to the log."""
+
+    def broken(frame):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(chat, "history_request", broken)
+    socket, *_ = await join(connect, alice)
+    await wait_for_frame(socket, type="presence", user="alice")  # her own arrival
+    await socket.send_json_to({"type": "history", "before": 1})
+    await assert_closed_with(socket, 1011, "server error")
+    assert "Handling a frame failed" in caplog.text
+    assert "broken on purpose" in caplog.text
+
+
 async def test_history_pages_backwards_with_before_and_limit(connect, alice):
     ids = await post("lobby", alice, 10)
     socket, *_ = await join(connect, alice)

@@ -46,6 +46,9 @@ INSTALLED_APPS = [
 {%- if cookiecutter.tasks == "celery" %}
     "{{ cookiecutter.project_slug }}.jobs",
 {%- endif %}
+{%- if cookiecutter.workshop == "exercises" %}
+    "{{ cookiecutter.project_slug }}.workshop",
+{%- endif %}
 ]
 
 MIDDLEWARE = [

@@ -2,9 +2,9 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
+from {{ cookiecutter.project_slug }}.chat import delivery, services
 from {{ cookiecutter.project_slug }}.chat import protocol as chat
-from {{ cookiecutter.project_slug }}.chat import services
-from {{ cookiecutter.project_slug }}.realtime import presence
+from {{ cookiecutter.project_slug }}.realtime import access, presence
 from {{ cookiecutter.project_slug }}.realtime.consumers import FrameConsumer
 from {{ cookiecutter.project_slug }}.realtime.protocol import PONG, CloseCode, group_event, since_from
 
@@ -12,9 +12,9 @@ from {{ cookiecutter.project_slug }}.realtime.protocol import PONG, CloseCode, g
 class ChatConsumer(FrameConsumer):
     """``/ws/chat/<room>/``: one connection of one user to one room.
 
-    Validation and frames live in ``chat.protocol``, data in ``chat.services``, who is
-    here in ``realtime.presence``; this class moves frames between them, the socket and
-    the room's channel layer group.
+    Validation and frames live in ``chat.protocol``, data in ``chat.services``, who hears
+    what in ``chat.delivery``, who is here in ``realtime.presence``; this class moves
+    frames between them, the socket and the room's channel layer group.
     """
 
     group = None
@@ -22,8 +22,9 @@ class ChatConsumer(FrameConsumer):
     async def connect(self):
         self.user = self.scope["user"]
         self.room_name = self.scope["url_route"]["kwargs"]["room"]
-        if not self.user.is_authenticated:
-            return await self.refuse(CloseCode.NOT_AUTHENTICATED)
+        refusal = access.refusal(self.user)
+        if refusal is not None:
+            return await self.refuse(refusal)
         try:
             self.room = await database_sync_to_async(services.open_room)(self.room_name, self.user)
         except PermissionDenied:
@@ -63,13 +64,14 @@ class ChatConsumer(FrameConsumer):
             self.room, self.user, text, client_id
         )
         if created:
-            await self.group_send(self.group, group_event(chat.message(message)))
+            await self.group_send(*delivery.to_room(message))
         else:
             await self.send_frame(chat.message(message))
 
     async def on_typing(self, frame):
-        typing = chat.typing(self.username)
-        await self.group_send(self.group, group_event(typing, exclude=self.channel_name))
+        await self.group_send(
+            *delivery.typing_to_others(self.room_name, self.username, self.channel_name)
+        )
 
     async def on_ping(self, frame):
         # Joining again renews the membership, which the channel layer expires after a day.

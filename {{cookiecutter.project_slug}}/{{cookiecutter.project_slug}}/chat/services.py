@@ -12,10 +12,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Max, Q
 
-from {{ cookiecutter.project_slug }}.chat import protocol as chat
+from {{ cookiecutter.project_slug }}.chat import delivery
 from {{ cookiecutter.project_slug }}.chat.models import Message, Room
 from {{ cookiecutter.project_slug }}.realtime import pages
-from {{ cookiecutter.project_slug }}.realtime.protocol import group_event
 
 
 def open_room(name, user):
@@ -72,7 +71,5 @@ def messages_before(room, before, limit):
 def broadcast(room, text):
     """Store a system message (no user) in ``room``, then send it to the room."""
     message, _ = post_message(room, None, text)
-    async_to_sync(get_channel_layer().group_send)(
-        chat.group_name(room.name), group_event(chat.message(message))
-    )
+    async_to_sync(get_channel_layer().group_send)(*delivery.to_room(message))
     return message

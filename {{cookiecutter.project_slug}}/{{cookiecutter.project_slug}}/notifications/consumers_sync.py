@@ -1,7 +1,8 @@
 from {{ cookiecutter.project_slug }}.notifications import protocol as notifications
 from {{ cookiecutter.project_slug }}.notifications import services
+from {{ cookiecutter.project_slug }}.realtime import access
 from {{ cookiecutter.project_slug }}.realtime.consumers import FrameConsumer
-from {{ cookiecutter.project_slug }}.realtime.protocol import PONG, CloseCode, since_from
+from {{ cookiecutter.project_slug }}.realtime.protocol import PONG, since_from
 
 
 class NotificationConsumer(FrameConsumer):
@@ -15,8 +16,9 @@ class NotificationConsumer(FrameConsumer):
 
     def connect(self):
         user = self.scope["user"]
-        if not user.is_authenticated:
-            return self.refuse(CloseCode.NOT_AUTHENTICATED)
+        refusal = access.refusal(user)
+        if refusal is not None:
+            return self.refuse(refusal)
         # Join before reading history, so that nothing falls between the two.
         self.group = notifications.group_name(user.pk)
         self.group_add(self.group)

@@ -1,14 +1,11 @@
 """Storing and sending notifications: plain synchronous code, usable from views,
 management commands, tasks and consumers alike."""
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 
-from {{ cookiecutter.project_slug }}.notifications import protocol as notifications
 from {{ cookiecutter.project_slug }}.notifications.models import Notification
+from {{ cookiecutter.project_slug }}.notifications.push import push
 from {{ cookiecutter.project_slug }}.realtime import pages
-from {{ cookiecutter.project_slug }}.realtime.protocol import group_event
 
 
 def send_notification(user, text, data=None):
@@ -18,10 +15,7 @@ def send_notification(user, text, data=None):
     others get it from history when they next connect.
     """
     notification = Notification.objects.create(user=user, text=text, data=data or {})
-    frame = notifications.notification(notification)
-    async_to_sync(get_channel_layer().group_send)(
-        notifications.group_name(user.pk), group_event(frame)
-    )
+    push(notification)
     return notification
 
 

@@ -150,6 +150,11 @@ class FrameConsumer(AsyncWebsocketConsumer):
             pass
         except Flooding:
             await self.close(code=CloseCode.FLOODING)
+        except Exception:
+            # A handler that fails ends this connection only, with its traceback in the
+            # log, as a failing group event does (handle_event).
+            logger.exception("Handling a frame failed")
+            await self.close(code=SERVER_ERROR_CLOSE["code"], reason=SERVER_ERROR_CLOSE["reason"])
 
     async def close(self, code=None, reason=None):
         self.closing = True

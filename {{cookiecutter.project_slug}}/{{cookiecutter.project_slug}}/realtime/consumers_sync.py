@@ -146,6 +146,11 @@ class FrameConsumer(WebsocketConsumer):
             pass
         except Flooding:
             self.close(code=CloseCode.FLOODING)
+        except Exception:
+            # A handler that fails ends this connection only, with its traceback in the
+            # log, as a failing group event does (handle_event).
+            logger.exception("Handling a frame failed")
+            self.close(code=SERVER_ERROR_CLOSE["code"], reason=SERVER_ERROR_CLOSE["reason"])
 
     def close(self, code=None, reason=None):
         self.closing = True
