@@ -11,15 +11,16 @@ from twisted.internet.interfaces import IListeningPort
 # frame that crosses the client's disconnect; a socket error is an OSError.
 CLIENT_GONE = (Disconnected, OSError)
 
-GOING_AWAY = 1001
+# Codes RFC 6455 gives a server that autobahn's ``sendClose`` refuses (it takes 1000 and
+# 3000-4999 only): 1001, the server is stopping (realtime/drain.py); 1011, a handler failed.
+SERVER_CODES = (1001, 1011)
 daphne_server_close = WebSocketProtocol.serverClose
 
 
 def server_close(protocol, code=None):
-    """Daphne's ``serverClose``, and 1001 too (realtime/drain.py): autobahn's
-    ``sendClose`` refuses any code but 1000 and 3000-4999, although 1001 ("going away")
-    is the one RFC 6455 gives a server that stops. Daphne sends no reason either way."""
-    if code == GOING_AWAY:
+    """Daphne's ``serverClose``, and the SERVER_CODES too, written as a close frame
+    straight away. Daphne sends no reason either way."""
+    if code in SERVER_CODES:
         protocol.sendCloseFrame(code=code, isReply=False)
     else:
         daphne_server_close(protocol, code)
