@@ -5,16 +5,19 @@ Its own CI workflow runs in the clean install: lint, Django's checks, every test
 exercises', then ``manage.py workshop``, the progress table. Then the exercises' tests
 fail, each with the message of its own exercise's stub, until the answer key (the same
 files of the workshop=none bake of the same options) is copied over the stubs: then the
-whole suite passes and every exercise is done.
+whole suite passes and every exercise is done. And the README's offline install works
+with no network at all: wheels downloaded once into ``wheels/``, installed from there.
 """
 
+import os
 import shutil
 
 import pytest
 
 from tests.support.options import complete_twin
-from tests.support.processes import run
+from tests.support.processes import require, run, without
 from tests.support.redis_server import flush_redis
+from tests.support.walkthrough import section, steps
 from tests.support.workshop import (
     copy_answer_key,
     exercise_numbers,
@@ -93,3 +96,46 @@ def test_the_answer_key_makes_every_test_pass_and_every_exercise_done(
     rows = progress_rows(progress.stdout)
     assert rows and set(rows.values()) == {"done"}, progress.stdout
     assert f"All {len(rows)} exercises done." in progress.stdout
+
+
+def test_the_readme_offline_install_needs_no_network(clean_install, tmp_path):
+    """The README's two lines, as a facilitator runs them: ``pip download`` into
+    ``wheels/`` (here from the suite's own wheelhouse, standing in for the index), then,
+    in a network namespace of its own (``unshare --net``), a fresh environment installed
+    from ``wheels/`` alone, in which Django's checks pass."""
+    installed(clean_install)
+    if os.geteuid() != 0:
+        pytest.fail("This test needs root, for a network namespace (unshare --net).", pytrace=False)
+    require("unshare")
+    readme = (clean_install.checkout / "README.md").read_text()
+    lines = [
+        step.body.strip()
+        for step in steps(section(readme, "Workshop: start here"))
+        if step.kind == "sh"
+    ]
+    [download] = [line for line in lines if line.startswith("pip download ")]
+    [offline] = [line for line in lines if "--no-index" in line]
+    project = tmp_path / "project"
+    shutil.copytree(clean_install.checkout, project, ignore=shutil.ignore_patterns(".git"))
+
+    run(
+        ["bash", "-c", download],
+        cwd=project,
+        env=clean_install.step_environment_for(),
+        timeout=900,
+        what=f"README: {download}",
+    )
+    wheels = sorted(path.name.lower() for path in (project / "wheels").iterdir())
+    assert any(name.startswith("django-") for name in wheels), wheels
+    classroom = without(clean_install.step_environment_for(), prefixes=("PIP_",))
+    in_classroom = (
+        f"python3 -m venv .classroom && . .classroom/bin/activate && {offline}"
+        " && python manage.py check"
+    )
+    run(
+        ["unshare", "--net", "bash", "-c", in_classroom],
+        cwd=project,
+        env=classroom | {"DJANGO_SECRET_KEY": "workshop-offline-not-secret"},
+        timeout=900,
+        what=f"README, offline: {offline}",
+    )
