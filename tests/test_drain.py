@@ -16,6 +16,7 @@ import pytest
 from tests.support.observe import server_holding
 from tests.support.resuming_client import (
     RECONNECT_TIMEOUT,
+    Delivery,
     ResumingClient,
     stored_history,
     talk,
@@ -74,19 +75,11 @@ def test_a_stopping_server_hands_its_clients_over_gracefully(live):
         alice_left_after = time.monotonic() - left
         await bob.close()
 
-        stored = [m["client_id"] for m in history["messages"]]
-        acknowledged = {**alice.acknowledged, **bob.acknowledged}
-        lost = [cid for cid in acknowledged if cid not in stored]
-        doubled_seen = {c.user: len(c.received) - len(set(c.received)) for c in (alice, bob)}
-        ids = {m["id"] for m in history["messages"]}
-        missed = {c.user: sorted(ids - set(c.received)) for c in (alice, bob)}
+        delivery = Delivery([alice, bob], history)
         live.record(
             "sigterm",
-            {
-                "acknowledged": len(acknowledged),
-                "lost": len(lost),
-                "doubled_stored": len(stored) - len(set(stored)),
-                "doubled_seen": doubled_seen,
+            delivery.figures()
+            | {
                 "reconnected_s": round(back_after, 2),
                 "server_exited_s": round(exited_after, 2),
                 "exit_status": exited_with,
@@ -98,12 +91,7 @@ def test_a_stopping_server_hands_its_clients_over_gracefully(live):
         assert exited_with == NORMAL_EXIT[live.combination["server"]]
         assert exited_after <= EXIT_LIMIT
         assert back_after <= RECONNECT_TIMEOUT
-        assert len(acknowledged) == alice.sent + bob.sent == 21
-        assert not alice.pending and not bob.pending
-        assert lost == [] and len(stored) == len(set(stored)), (lost, stored)
-        assert doubled_seen == {"alice": 0, "bob": 0}
-        assert missed == {"alice": [], "bob": []}
-        assert history["truncated"] is False
+        delivery.assert_exactly_once(21)
 
     try:
         live.run(scenario)

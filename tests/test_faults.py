@@ -31,6 +31,7 @@ from tests.support.observe import established, log_errors, poll, rss_mb, server_
 from tests.support.resuming_client import (
     ACK_TIMEOUT,
     RECONNECT_TIMEOUT,
+    Delivery,
     ResumingClient,
     stored_history,
     talk,
@@ -114,29 +115,13 @@ def test_a_killed_server_loses_and_doubles_nothing(live):
         await alice.close()
         await bob.close()
 
-        stored = [m["client_id"] for m in history["messages"]]
-        acknowledged = {**alice.acknowledged, **bob.acknowledged}
-        lost = [cid for cid in acknowledged if cid not in stored]
-        doubled_seen = {c.user: len(c.received) - len(set(c.received)) for c in (alice, bob)}
-        ids = {m["id"] for m in history["messages"]}
-        missed = {c.user: sorted(ids - set(c.received)) for c in (alice, bob)}
+        delivery = Delivery([alice, bob], history)
         live.record(
             "kill_9",
-            {
-                "acknowledged": len(acknowledged),
-                "lost": len(lost),
-                "doubled_stored": len(stored) - len(set(stored)),
-                "doubled_seen": doubled_seen,
-                "reconnected_s": round(back_after, 2),
-                "servers": len(live.server_ports),
-            },
+            delivery.figures()
+            | {"reconnected_s": round(back_after, 2), "servers": len(live.server_ports)},
         )
-        assert len(acknowledged) == alice.sent + bob.sent == 21
-        assert not alice.pending and not bob.pending
-        assert lost == [] and len(stored) == len(set(stored)), (lost, stored)
-        assert doubled_seen == {"alice": 0, "bob": 0}
-        assert missed == {"alice": [], "bob": []}
-        assert history["truncated"] is False
+        delivery.assert_exactly_once(21)
 
     try:
         live.run(scenario)

@@ -135,3 +135,39 @@ async def stored_history(live, room):
     """What the room stored, as a fresh connection of staff's gets it."""
     async with live.websocket(f"/ws/chat/{room}/", user="staff") as ws:
         return await join(ws, room, "staff", ["alice", "bob", "staff"])
+
+
+class Delivery:
+    """What a conversation's clients were told against what the room stored, at its end:
+    nothing lost, nothing doubled, nothing missed, when all went well."""
+
+    def __init__(self, clients, history):
+        stored = [m["client_id"] for m in history["messages"]]
+        ids = {m["id"] for m in history["messages"]}
+        self.clients = clients
+        self.history = history
+        self.acknowledged = {cid: mid for c in clients for cid, mid in c.acknowledged.items()}
+        self.lost = [cid for cid in self.acknowledged if cid not in stored]
+        self.doubled_stored = len(stored) - len(set(stored))
+        self.doubled_seen = {c.user: len(c.received) - len(set(c.received)) for c in clients}
+        self.missed = {c.user: sorted(ids - set(c.received)) for c in clients}
+
+    def figures(self):
+        """For ``live.record``."""
+        return {
+            "acknowledged": len(self.acknowledged),
+            "lost": len(self.lost),
+            "doubled_stored": self.doubled_stored,
+            "doubled_seen": self.doubled_seen,
+        }
+
+    def assert_exactly_once(self, messages):
+        """``messages`` were sent and acknowledged, each stored once and seen once by
+        every client."""
+        __tracebackhide__ = True
+        assert len(self.acknowledged) == sum(c.sent for c in self.clients) == messages
+        assert all(not c.pending for c in self.clients), {c.user: c.pending for c in self.clients}
+        assert self.lost == [] and self.doubled_stored == 0, (self.lost, self.history)
+        assert set(self.doubled_seen.values()) == {0}, self.doubled_seen
+        assert all(not missed for missed in self.missed.values()), self.missed
+        assert self.history["truncated"] is False
