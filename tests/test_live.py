@@ -116,6 +116,20 @@ def test_echo_round_trip(live):
     live.run(scenario)
 
 
+def test_per_message_compression_is_declined(live):
+    """Browsers offer permessage-deflate; the server declines it, through nginx and
+    straight, so a socket holds no zlib state (the project's docs/performance.md)."""
+
+    async def scenario():
+        for server in (None, 0):
+            async with live.websocket("/ws/echo/", server=server, compression="deflate") as ws:
+                assert "Sec-WebSocket-Extensions" not in ws.response.headers, ws.response.headers
+                await send(ws, {"type": "echo", "text": "plain"})
+                assert await receive(ws) == {"type": "echo", "text": "plain"}
+
+    live.run(scenario)
+
+
 def test_identity_comes_from_the_credentials(live):
     room = room_name("identity")
 

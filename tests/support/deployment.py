@@ -413,7 +413,7 @@ class Deployment:
             ignore=shutil.ignore_patterns(
                 ".git",
                 "staticfiles",
-                "db.sqlite3",
+                "db.sqlite3*",
                 "__pycache__",
                 ".*_cache",
                 ".hypothesis",
@@ -669,12 +669,15 @@ class Deployment:
 
     # -- WebSockets
 
-    def websocket(self, path, *, user=None, origin=True, headers=None, server=None):
+    def websocket(
+        self, path, *, user=None, origin=True, headers=None, server=None, compression=None
+    ):
         """An unopened ``websockets`` connection (``async with`` it).
 
         Through nginx's TLS port, or with ``server`` (an index into ``server_ports``)
         straight to that server over plain ws://. ``user`` adds that user's credentials;
-        ``origin`` True sends the site's own origin, None sends none.
+        ``origin`` True sends the site's own origin, None sends none; ``compression``
+        "deflate" offers per-message compression, as browsers do.
         """
         all_headers = dict(self.credentials(user)) if user else {}
         all_headers.update(headers or {})
@@ -691,7 +694,7 @@ class Deployment:
             ssl=tls,
             origin=origin,
             additional_headers=all_headers,
-            compression=None,
+            compression=compression,
             proxy=None,
             open_timeout=OPEN_TIMEOUT,
             close_timeout=2,

@@ -5,6 +5,9 @@
 #   --ws-ping-*                              ping every WS_PING_INTERVAL s (20); drop a
 #                                            socket whose answer takes over
 #                                            WS_PING_TIMEOUT s (20): dead or not reading
+#   --ws-per-message-deflate false           no compression: browsers offer it, and each
+#                                            compressed socket holds zlib state (60 KB
+#                                            idle, not 20) to shrink small JSON frames
 #   --lifespan off                           Channels' router has no lifespan handler
 #   --no-access-log                          the access log would record ?token= query
 #                                            strings; nginx logs requests without them
@@ -31,5 +34,6 @@ exec uvicorn config.asgi:application \
     --ws-max-size {{ cookiecutter._ws_max_message_bytes }} \
     --ws-ping-interval "${WS_PING_INTERVAL:-20}" \
     --ws-ping-timeout "${WS_PING_TIMEOUT:-20}" \
+    --ws-per-message-deflate false \
     --lifespan off \
     --no-access-log

@@ -84,6 +84,18 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite as a server's database (docs/performance.md): write-ahead logging, commits
+    # synced at checkpoints only, the write lock taken when a transaction begins (no
+    # "database is locked" halfway through), and the connection kept open, since closing
+    # the last one checkpoints the log. Django advises against persistent connections under
+    # ASGI for database servers, whose connections are scarce; an SQLite connection is an
+    # open file. PostgreSQL keeps Django's defaults.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        transaction_mode="IMMEDIATE",
+    )
+    DATABASES["default"] |= {"CONN_MAX_AGE": None, "CONN_HEALTH_CHECKS": True}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
