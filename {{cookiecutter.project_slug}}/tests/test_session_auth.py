@@ -1,10 +1,14 @@
 """Session auth: the session cookie identifies the user; sockets need our own Origin."""
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import assert_closed_with
+from {{ cookiecutter.project_slug }}.realtime.auth import websocket_security
+
+from tests.clients import credentials
+from tests.conftest import SAME_ORIGIN, assert_closed_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,6 +21,23 @@ async def test_a_logged_in_session_cookie_authenticates_the_socket(connect, alic
 async def test_an_unknown_session_cookie_is_anonymous(connect):
     socket = await connect("/ws/chat/lobby/", headers=[(b"cookie", b"sessionid=forged")])
     await assert_closed_with(socket, 4001)
+
+
+async def test_a_socket_sends_through_the_server_itself(alice):
+    """The session middleware resolves the user and leaves ``send`` alone: a room's
+    deliveries do not pass through its session checks (docs/performance.md)."""
+    seen = {}
+
+    async def application(scope, receive, send):
+        seen.update(user=scope["user"].username, send=send)
+        await receive()
+        await send({"type": "websocket.close"})
+
+    headers = [*await credentials(alice), SAME_ORIGIN]
+    communicator = WebsocketCommunicator(websocket_security(application), "/ws/", headers)
+    connected, _ = await communicator.connect()
+    assert not connected
+    assert seen == {"user": "alice", "send": communicator.output_queue.put}
 
 
 @pytest.mark.parametrize("path", ["/ws/echo/", "/ws/chat/lobby/"])
