@@ -42,6 +42,8 @@ STAGES = {
     "nginx": (EVERY, EVERY),
     "kubernetes": (EVERY, EVERY),
     "workflow": (EVERY, EVERY),
+    # zizmor's offline audit of the baked workflows: nothing of medium severity or above.
+    "zizmor": (EVERY, EVERY),
     "docs": (EVERY, EVERY),
     # The project as a user installs it: its own CI workflow in a clean install.
     "own tests": (EVERY_COMPLETE, COVERING_SET),
