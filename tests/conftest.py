@@ -14,7 +14,13 @@ from tests.support.baking import bake, baked, bakery, template_dir  # noqa: F401
 from tests.support.bench import TABLE, bench  # noqa: F401
 from tests.support.browser import chromium  # noqa: F401
 from tests.support.certificate import certificate  # noqa: F401
-from tests.support.clean_install import clean_install, clean_installs, wheelhouse  # noqa: F401
+from tests.support.clean_install import (  # noqa: F401
+    clean_install,
+    clean_installs,
+    name_the_run,
+    remove_shared_environments,
+    wheelhouse,
+)
 from tests.support.cli import cookiecutter_config, run_cookiecutter  # noqa: F401
 from tests.support.deployment import live, live_deployments  # noqa: F401
 from tests.support.matrix import StageMatrix
@@ -23,6 +29,7 @@ from tests.support.postgres import postgres_url  # noqa: F401
 from tests.support.redis_server import redis, redis_server  # noqa: F401
 from tests.support.scheduling import pytest_xdist_make_scheduler  # noqa: F401
 from tests.support.sentinel import sentinel_live  # noqa: F401
+from tests.support.shards import parse_shard, select
 from tests.support.soak import BusyMachine
 from tests.support.stages import scope
 
@@ -47,6 +54,18 @@ def pytest_addoption(parser):
         "(make screenshots: docs/images)",
     )
     parser.addoption(
+        "--shard",
+        metavar="K/N",
+        help="run the K-th of N disjoint parts of the suite, balanced by the measured "
+        "cost of each stage; one combination's tests stay together (tests/support/shards.py)",
+    )
+    parser.addoption(
+        "--summary-json",
+        metavar="PATH",
+        help="also write the run's summary (matrix, minutes per stage) as JSON, for "
+        "`python -m tests.support.summary` to join the shards of one run",
+    )
+    parser.addoption(
         "--soak",
         type=int,
         default=0,
@@ -65,10 +84,21 @@ def pytest_configure(config):
     )
     config.addinivalue_line("markers", "soak: runs only with --soak N")
     config.addinivalue_line("markers", "slow: left out of --fast (make test-fast)")
+    if shard := config.getoption("shard"):
+        try:
+            config.pluginmanager.register(Shard(shard), "shard")
+        except ValueError as error:
+            raise pytest.UsageError(str(error)) from None
     if not hasattr(config, "workerinput"):
+        name_the_run()
         config.pluginmanager.register(StageMatrix(config), "stage-matrix")
         if config.getoption("soak"):
             config.pluginmanager.register(BusyMachine(), "busy-machine")
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        remove_shared_environments()
 
 
 def pytest_generate_tests(metafunc):
@@ -120,6 +150,24 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+class Shard:
+    """``--shard K/N``: of what this run would run, after ``-k`` and the stages' choice
+    of combinations, the K-th part."""
+
+    def __init__(self, text):
+        self.k, self.n = parse_shard(text)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        kept, deselected = select(items, self.k, self.n)
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = kept
+
+    def pytest_report_header(self, config):
+        return f"shard {self.k}/{self.n}: tests/support/shards.py"
 
 
 def pytest_terminal_summary(terminalreporter, config):

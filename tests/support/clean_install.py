@@ -6,10 +6,12 @@ The baked ``.github/workflows/ci.yml`` runs step by step, as GitHub Actions woul
   that what git ignores (``.env`` with its secret key, ``db.sqlite3``) is not there;
 - ``actions/setup-python``: a fresh virtual environment made with the Python version the
   workflow names, its ``bin`` first on ``PATH``; nothing of the template's environment is
-  on ``PATH`` or in the environment;
+  on ``PATH`` or in the environment. Combinations whose requirement files are
+  byte-identical share that environment (tests/support/environments.py): the first builds
+  it with the workflow's own ``pip install`` lines, the others find it built;
 - every ``run:`` step, in order, with bash as GitHub runs it
-  (``bash --noprofile --norc -eo pipefail``), in the checkout, with the job's ``env`` and
-  the step's own;
+  (``bash --noprofile --norc -eo pipefail``), in the combination's own checkout, with the
+  job's ``env`` and the step's own;
 - a ``services:`` Redis is a real ``redis-server``, on the port that the workflow
   publishes, or on a free one when that port is busy: then the job's environment points
   there instead, and the run says so in its notes.
@@ -20,26 +22,33 @@ from the package index with the project's own requirement files whenever it lack
 their packages, under a lock that every xdist worker shares.
 """
 
-import fcntl
 import os
 import re
 import shutil
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.support.environments import (
+    SharedEnvironment,
+    Wheelhouse,
+    file_lock,
+    find_python,
+    install_lines,
+    requirements_key,
+)
 from tests.support.options import REPO_ROOT
 from tests.support.processes import path_without, port_is_free, run, tail
 from tests.support.redis_server import RedisServer
 
+__all__ = ["CleanInstall", "find_python"]
+
 STEP_TIMEOUT = 900  # seconds: the test suite is the longest step
-DOWNLOAD_TIMEOUT = 900  # seconds to fill the wheelhouse from the index
 # What a step's environment starts from: the machine's, not the template's test run.
 INHERITED = ("HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "SHELL")
 # GitHub's default shell for run: steps on Linux.
@@ -50,87 +59,9 @@ GIT_IDENTITY = (
     "-c",
     "user.email=tests@example.invalid",
 )
-
-
-def python_install_hint(version):
-    return (
-        f"Python {version}, the version that the baked workflow and README name, is not "
-        f"installed: `apt-get install python{version}` where Debian has it, "
-        f"`pyenv install {version}`, or https://www.python.org/downloads/."
-    )
-
-
-def find_python(version):
-    """An interpreter of ``version`` ("3.12"): this one, one on PATH, or pyenv's."""
-    candidates = (
-        [sys.executable] if f"{sys.version_info[0]}.{sys.version_info[1]}" == version else []
-    )
-    candidates += [shutil.which(f"python{version}")]
-    candidates += sorted(
-        str(path) for path in Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}")
-    )
-    for candidate in filter(None, candidates):
-        probe = run(
-            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            check=False,
-            timeout=30,
-        )
-        # A pyenv shim exits non-zero when that version is not selected.
-        if probe.returncode == 0 and probe.stdout.strip() == version:
-            return candidate
-    pytest.fail(python_install_hint(version), pytrace=False)
-
-
-@contextmanager
-def file_lock(path):
-    """An exclusive lock on ``path`` between processes (xdist workers included)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@dataclass
-class Wheelhouse:
-    """A folder of wheels that every clean install takes its packages from."""
-
-    path: Path
-
-    @property
-    def lock(self):
-        return self.path.with_suffix(".lock")
-
-    def environment(self):
-        """What turns a plain ``pip install`` into an install from this folder only."""
-        return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(self.path)}
-
-    def fill(self, pip, requirements, env):
-        """Make sure every package of ``requirements`` (files) is here: download what is
-        missing, with ``pip`` (of the Python that will install them)."""
-        files = [arg for path in requirements for arg in ("-r", path)]
-        with file_lock(self.lock):
-            self.path.mkdir(parents=True, exist_ok=True)
-            offline = env | self.environment()
-            present = run(
-                [pip, "download", "--quiet", "--dest", self.path, *files],
-                env=offline,
-                timeout=DOWNLOAD_TIMEOUT,
-                check=False,
-            )
-            if present.returncode == 0:
-                return False
-            # pip wheel, not download: a package published without a wheel for this
-            # Python is built once here, not in every install.
-            run(
-                [pip, "wheel", "--quiet", "--wheel-dir", self.path, *files],
-                env=env | {"PIP_FIND_LINKS": str(self.path)},
-                timeout=DOWNLOAD_TIMEOUT,
-                what="filling the wheelhouse from the package index",
-            )
-            return True
+# Where a run's shared environments live: one folder per test run, which every xdist
+# worker finds through this variable (set by the controller before it starts them).
+RUN_ID = "PYTEST_TEMPLATE_RUN_ID"
 
 
 @dataclass
@@ -153,6 +84,7 @@ class CleanInstall:
     bake: object
     workdir: Path
     wheelhouse: Wheelhouse
+    environments: Path  # where the shared environments of this run live
     notes: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     results: list = None
@@ -170,7 +102,7 @@ class CleanInstall:
             )
         [(self.job_name, self.job)] = jobs.items()
         self.checkout = self.workdir / "checkout"
-        self.venv = self.workdir / "python"
+        self.environment = None  # set by check_out: it depends on the requirement files
         self.env = None
 
     # -- what the workflow's actions do
@@ -181,6 +113,10 @@ class CleanInstall:
             if step.get("uses", "").startswith("actions/setup-python@"):
                 return str(step["with"]["python-version"])
         pytest.fail(f"{self.bake.id}: ci.yml sets up no Python", pytrace=False)
+
+    @property
+    def venv(self):
+        return self.environment.venv
 
     @property
     def python(self):
@@ -200,15 +136,31 @@ class CleanInstall:
         ):
             run([git, *command], cwd=repository)
         run([git, "clone", "--quiet", repository, self.checkout])
+        key = requirements_key(self.checkout, self.python_version)
+        self.environment = SharedEnvironment(self.environments, key)
 
     def set_up_python(self):
-        """actions/setup-python, as a fresh virtual environment of that version."""
-        started = time.monotonic()
+        """actions/setup-python, as a fresh virtual environment of that version: the
+        shared one of these requirement files, built here if no other combination did."""
         python = find_python(self.python_version)
-        run([python, "-m", "venv", self.venv], what=f"{python} -m venv")
+        self.env = self.base_environment()
+        lines = install_lines(self.job["steps"])
+        pip_env = self.env | self.wheelhouse.environment()
+
+        def fill_wheelhouse():
+            requirements = sorted(self.checkout.glob("requirements/*.txt"))
+            if self.wheelhouse.fill([python, "-m", "pip"], requirements, self.env):
+                self.notes.append("filled the wheelhouse from the package index")
+
+        seconds, built_by = self.environment.build(
+            python, self.checkout, lines, pip_env, self.bake.id, before=fill_wheelhouse
+        )
+        self.timings["venv"] = round(seconds, 1)
         version = run([self.python, "--version"]).output.strip()
-        self.notes.append(f"{version} from {python}")
-        self.timings["venv"] = round(time.monotonic() - started, 1)
+        if built_by == self.bake.id:
+            self.notes.append(f"{version} from {python}, built here: {'; '.join(lines)}")
+        else:
+            self.notes.append(f"{version}: {built_by}'s environment (same requirement files)")
 
     def start_services(self):
         """services: a real server for each container the job declares."""
@@ -258,13 +210,6 @@ class CleanInstall:
         started = time.monotonic()
         self.check_out()
         self.set_up_python()
-        self.env = self.base_environment()
-        requirements = sorted(self.checkout.glob("requirements/*.txt"))
-        fill_started = time.monotonic()
-        downloaded = self.wheelhouse.fill(self.venv / "bin" / "pip", requirements, self.env)
-        self.timings["wheelhouse"] = round(time.monotonic() - fill_started, 1)
-        if downloaded:
-            self.notes.append("filled the wheelhouse from the package index")
         replaced = self.start_services()
         try:
             for number, step in enumerate(self.job["steps"], start=1):
@@ -337,27 +282,41 @@ def wheelhouse():
     return Wheelhouse(REPO_ROOT / ".cache" / "wheelhouse")
 
 
+def scratch_root():
+    """Memory (/dev/shm) where the machine has it: writing a virtual environment there
+    takes half the time it takes on a busy disk."""
+    shared_memory = Path("/dev/shm")
+    return shared_memory if os.access(shared_memory, os.W_OK) else Path(tempfile.gettempdir())
+
+
+def shared_environments_root():
+    """This run's folder of shared environments: the same for every xdist worker."""
+    return scratch_root() / f"clean-environments-{os.environ[RUN_ID]}"
+
+
+def name_the_run():
+    """On the controller, before it starts the workers, which inherit the name."""
+    os.environ.setdefault(RUN_ID, f"{os.getpid()}-{int(time.time())}")
+
+
+def remove_shared_environments():
+    """On the controller, once every worker is done."""
+    if RUN_ID in os.environ:
+        shutil.rmtree(shared_environments_root(), ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def clean_installs(wheelhouse):
-    """Install a bake once per worker; returns its :class:`CleanInstall`, workflow run.
-
-    The installs live in memory (/dev/shm) where the machine has it: writing a virtual
-    environment there takes half the time it takes on a busy disk.
-    """
-    shared_memory = Path("/dev/shm")
-    root = Path(
-        tempfile.mkdtemp(
-            prefix="clean-installs-",
-            dir=shared_memory if os.access(shared_memory, os.W_OK) else None,
-        )
-    )
+    """Install a bake once per worker; returns its :class:`CleanInstall`, workflow run."""
+    root = Path(tempfile.mkdtemp(prefix="clean-installs-", dir=scratch_root()))
+    environments = shared_environments_root()
     installs = {}
 
     def install(bake):
         if bake.id not in installs:
             workdir = root / bake.id
             workdir.mkdir()
-            installs[bake.id] = CleanInstall(bake, workdir, wheelhouse)
+            installs[bake.id] = CleanInstall(bake, workdir, wheelhouse, environments)
         installs[bake.id].run_workflow()
         return installs[bake.id]
 

@@ -1,169 +1,143 @@
-"""The summary matrix: one row per combination, one column per stage, printed by the
-controller at the end of the run, with what the stages measured under it."""
+"""The summary matrix: one row per combination, one column per stage, with the minutes each
+stage cost. The controller collects a :class:`RunRecord` from the test reports and prints
+it at the end of the run (tests/support/summary.py); ``--summary-json`` also writes it, so
+that the shards of a run can be joined into one matrix (``python -m tests.support.summary``).
+"""
 
 import json
 import time
+from dataclasses import asdict, dataclass, field
 
 import pytest
 
-from tests.support.options import COMBINATION_IDS, COVERING
-from tests.support.stages import STAGES, choice_stages, covering_stages, describe, scope
+from tests.support import summary
+
+
+def cost_key(report):
+    """What a test's seconds count towards: its stage, or its module for a test that
+    runs once per run (``tests/test_demo.py``)."""
+    cell = dict(report.user_properties).get("matrix_cell")
+    return cell[1] if cell else report.nodeid.split("::")[0]
+
+
+@dataclass
+class RunRecord:
+    """What one run (or one shard of it) did: JSON-able, and joinable with other shards'."""
+
+    # "combination id|stage" -> "passed" | "failed" | "skipped"
+    cells: dict = field(default_factory=dict)
+    # stage or module -> seconds its tests took on the workers (set-up and teardown
+    # included: a bake counts towards the first test that needs it)
+    seconds: dict = field(default_factory=dict)
+    # stage or module -> how many tests ran
+    tests: dict = field(default_factory=dict)
+    # endpoint -> frames fuzzed by the baked projects' own suites, all combinations
+    fuzzed: dict = field(default_factory=dict)
+    # [combination id, name, value]: what live tests measured (``Live.record``)
+    measured: list = field(default_factory=list)
+    # combination id -> {"notes", "timings"} of its clean install
+    installs: dict = field(default_factory=dict)
+    # combination id -> {"runs", "flakes"}: what the soak saw
+    soaked: dict = field(default_factory=dict)
+    # combination id -> the xdist workers that ran its tests (should be one each)
+    workers: dict = field(default_factory=dict)
+    # pytest wall time of each run joined here
+    wall: list = field(default_factory=list)
+    fast: bool = False
+
+    def add(self, report):
+        properties = dict(report.user_properties)
+        key = cost_key(report)
+        self.seconds[key] = self.seconds.get(key, 0.0) + report.duration
+        if report.when == "call":
+            self.tests[key] = self.tests.get(key, 0) + 1
+            for endpoint, frames in properties.get("fuzzed_frames", {}).items():
+                self.fuzzed[endpoint] = self.fuzzed.get(endpoint, 0) + frames
+        cell = properties.get("matrix_cell")
+        if cell is None:
+            return
+        cid, stage = cell
+        if "clean_install" in properties:
+            self.installs[cid] = properties["clean_install"]
+        if "soak" in properties:
+            self.soaked[cid] = properties["soak"]
+        if report.when == "call":
+            self.measured += [
+                [cid, *value] for key, value in report.user_properties if key == "measured"
+            ]
+        gateway = getattr(getattr(report, "node", None), "gateway", None)
+        if gateway is not None and gateway.id not in self.workers.setdefault(cid, []):
+            self.workers[cid].append(gateway.id)
+        name = f"{cid}|{stage}"
+        if report.failed:
+            self.cells[name] = "failed"
+        elif report.when == "call" and report.passed:
+            self.cells.setdefault(name, "passed")
+        elif report.skipped:
+            self.cells.setdefault(name, "skipped")
+
+    def join(self, other):
+        """This record with ``other``'s results added: the shards of one run."""
+        for name, value in other.cells.items():
+            if value == "failed" or name not in self.cells:
+                self.cells[name] = value
+        for mine, theirs in (
+            (self.seconds, other.seconds),
+            (self.tests, other.tests),
+            (self.fuzzed, other.fuzzed),
+        ):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+        self.measured += other.measured
+        self.installs |= other.installs
+        self.soaked |= other.soaked
+        for cid, workers in other.workers.items():
+            self.workers[cid] = self.workers.get(cid, []) + workers
+        self.wall += other.wall
+        self.fast = self.fast or other.fast
+        return self
+
+    def cell(self, cid, stage):
+        return self.cells.get(f"{cid}|{stage}", "-")
+
+    def to_json(self):
+        return json.dumps(asdict(self), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        return cls(**json.loads(text))
 
 
 class StageMatrix:
-    """Collects per-combination results on the controller and prints the matrix."""
+    """The controller's plugin: collects the run's :class:`RunRecord`, prints it."""
 
     def __init__(self, config):
         self.config = config
         self.started = time.perf_counter()
-        # (combination id, stage) -> "passed" | "failed"
-        self.cells = {}
-        # combination id -> the xdist workers that ran its tests (should be one)
-        self.workers = {}
-        # endpoint -> frames fuzzed by the baked projects' own suites, all combinations
-        self.fuzzed = {}
-        # (combination id, name, value): what live tests measured (``Live.record``)
-        self.measured = []
-        # combination id -> {"notes", "timings"} of its clean install
-        self.installs = {}
-        # combination id -> {"runs", "flakes"}: what the soak saw
-        self.soaked = {}
+        self.record = RunRecord(fast=bool(config.getoption("fast")))
 
     def pytest_runtest_logreport(self, report):
-        properties = dict(report.user_properties)
-        fuzzed = properties.get("fuzzed_frames", {}) if report.when == "call" else {}
-        for endpoint, frames in fuzzed.items():
-            self.fuzzed[endpoint] = self.fuzzed.get(endpoint, 0) + frames
-        cell = properties.get("matrix_cell")
-        if cell is None:
-            return
-        cell = tuple(cell)
-        if "clean_install" in properties:
-            self.installs[cell[0]] = properties["clean_install"]
-        if "soak" in properties:
-            self.soaked[cell[0]] = properties["soak"]
-        if report.when == "call":
-            for key, value in report.user_properties:
-                if key == "measured":
-                    self.measured.append((cell[0], *value))
-        gateway = getattr(getattr(report, "node", None), "gateway", None)
-        if gateway is not None:
-            self.workers.setdefault(cell[0], set()).add(gateway.id)
-        if report.failed:
-            self.cells[cell] = "failed"
-        elif report.when == "call" and report.passed:
-            self.cells.setdefault(cell, "passed")
-        elif report.skipped:
-            self.cells.setdefault(cell, "skipped")
+        self.record.add(report)
 
     def split_combinations(self):
         """Combinations whose tests ran on several workers, so baked several times,
         although ``--dist loadgroup`` asked for one worker per combination."""
         if self.config.getvalue("dist") != "loadgroup":
             return {}
-        return {cid: w for cid, w in self.workers.items() if len(w) > 1}
+        return {cid: w for cid, w in self.record.workers.items() if len(w) > 1}
 
     def pytest_sessionfinish(self, session):
         if self.split_combinations() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-    def write_installs(self, write):
-        """One line per clean install: what its set-up and its workflow's steps took."""
-        set_ups = []
-        for cid, install in sorted(self.installs.items()):
-            timings = install["timings"]
-            steps = timings.get("steps", {})
-            # The set-up: a fresh environment, then the README's and workflow's install.
-            set_up = timings.get("venv", 0) + timings.get("install", 0)
-            set_ups.append(set_up)
-            shown = ", ".join(f"{name} {s:.1f} s" for name, s in steps.items())
-            write(
-                f"{cid}  clean install: venv {timings.get('venv', 0):.1f} s, {shown}; "
-                f"workflow {timings.get('workflow', 0):.1f} s; " + "; ".join(install["notes"])
-            )
-        set_ups.sort()
-        write(
-            f"clean install set-up (venv and pip install), median of {len(set_ups)}: "
-            f"{set_ups[len(set_ups) // 2]:.1f} s, longest {set_ups[-1]:.1f} s"
-        )
-
-    def write_soak(self, write):
-        """Every test that failed in a soak run, by combination and test id."""
-        runs = sum(soak["runs"] for soak in self.soaked.values())
-        flakes = [
-            (cid, test, numbers)
-            for cid, soak in sorted(self.soaked.items())
-            for test, numbers in sorted(soak["flakes"].items())
-        ]
-        write(
-            f"soak: {len(flakes)} flaky tests in {runs} runs of the own suites of "
-            f"{len(self.soaked)} combinations, every core busy",
-            bold=True,
-            green=not flakes,
-            red=bool(flakes),
-        )
-        for cid, test, numbers in flakes:
-            write(
-                f"{cid}  {test}: failed in runs {', '.join(map(str, numbers))}",
-                red=True,
-            )
-
     def pytest_terminal_summary(self, terminalreporter):
-        elapsed = time.perf_counter() - self.started
-        rows = [cid for cid in COMBINATION_IDS if any(c[0] == cid for c in self.cells)]
-        if not rows:
-            return
-        seen = sorted({stage for _, stage in self.cells} - set(STAGES))
-        # Only the columns of stages that ran (a run may select a few tests).
-        stages = [s for s in [*STAGES, *seen] if any(c[1] == s for c in self.cells)]
-        write = terminalreporter.write_line
-        terminalreporter.section("baked combinations")
-        first = max(len("combination"), *(len(cid) for cid in rows))
-        widths = [max(len(stage), len("passed")) for stage in stages]
-        header = ["combination".ljust(first)]
-        header += [stage.ljust(w) for stage, w in zip(stages, widths)]
-        write("  ".join(header).rstrip())
-        ran = [stage for stage in stages if any(c[1] == stage for c in self.cells)]
-        passed_all = 0
-        for cid in rows:
-            values = [self.cells.get((cid, stage), "-") for stage in stages]
-            # Some stages run on a few combinations only ("-" elsewhere).
-            passed_all += all(value in ("passed", "-") for value in values)
-            cells = [cid.ljust(first)]
-            cells += [value.ljust(w) for value, w in zip(values, widths)]
-            write("  ".join(cells).rstrip())
-        which = (
-            "every stage" if len(ran) == len(stages) else f"every stage that ran ({', '.join(ran)})"
-        )
-        write(
-            f"{passed_all}/{len(rows)} combinations passed {which} (wall time {elapsed:.1f} s)",
-            bold=True,
-            green=passed_all == len(rows),
-            red=passed_all != len(rows),
-        )
-        covered = [s for s in covering_stages(self.config.getoption("fast")) if s in ran]
-        if covered:
-            write(
-                f"{', '.join(covered)} ran on the pairwise covering set, every pair of "
-                f"choices of two options at least once: {', '.join(COVERING)}"
-            )
-        fast = self.config.getoption("fast")
-        for stage, which in choice_stages(fast).items():
-            if stage in ran:
-                write(f"{stage} ran on {describe(which)}: {', '.join(scope(stage, fast))}")
-        if self.fuzzed:
-            counts = ", ".join(f"{e} {n}" for e, n in sorted(self.fuzzed.items()))
-            write(f"fuzzed client frames per endpoint, all combinations: {counts}")
-        if self.installs:
-            self.write_installs(write)
-        if self.soaked:
-            self.write_soak(write)
-        if self.measured:
-            terminalreporter.section("measured live")
-            for cid, name, value in sorted(self.measured, key=lambda m: m[:2]):
-                write(f"{cid}  {name}: {json.dumps(value)}")
+        self.record.wall.append(round(time.perf_counter() - self.started, 1))
+        if path := self.config.getoption("summary_json"):
+            with open(path, "w") as handle:
+                handle.write(self.record.to_json())
+        summary.write(self.record, terminalreporter.write_line, terminalreporter.section)
         for cid, workers in sorted(self.split_combinations().items()):
-            write(
+            terminalreporter.write_line(
                 f"{cid} ran on {', '.join(sorted(workers))}, so it was baked more "
                 "than once: --dist loadgroup did not keep it on one worker",
                 red=True,
