@@ -172,6 +172,8 @@ def test_workflow_runs_lint_checks_and_the_test_suite(baked):
     runs = [step["run"] for step in job["steps"] if "run" in step]
     assert "pip install -r requirements/dev.txt" in runs
     assert "ruff check . && ruff format --check ." in runs
+    # The workflow audits itself (tests/test_workflows.py runs the same audit here).
+    assert "zizmor --offline --min-severity medium .github/workflows" in runs
     if baked.combination["workshop"] == "exercises":
         # The exercises' tests fail by design: the rest runs, then the progress table.
         assert 'pytest -m "not exercise"' in runs
