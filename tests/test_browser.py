@@ -91,7 +91,7 @@ def every_server_stops(live, tabs, observed):
     """As in a deploy; both pages notice. Returns when every server was down (ms)."""
     started = time.monotonic()
     for index in range(len(live.servers)):
-        live.stop_server(index)
+        live.servers.stop(index)
     observed["stop_s"] = round(time.monotonic() - started, 2)
     all_down = now_ms()
     for tab in tabs:
@@ -111,7 +111,7 @@ def a_message_sent_while_down_is_pending(alice, said):
 def servers_come_back_and_pages_reconnect(live, tabs, said):
     """Returns when the last server answered /healthz again (ms since the epoch)."""
     for index in range(len(live.servers)):
-        live.restart_server(index)
+        live.servers.restart(index)
     back = now_ms()
     for tab in tabs:
         tab.expect_connected(backoff_cap(live) + RECONNECT_SLACK)
@@ -182,7 +182,7 @@ def test_two_users_chat_in_the_browser_through_a_restart(chromium, live, screens
             a_reload_finds_nothing_left_to_send(alice, room, said, shown)
             assert bob.messages() == shown
         finally:
-            live.restart_stopped_servers()
+            live.servers.restart_stopped()
         unexpected = []
         for tab in tabs:
             errors, tolerated = tab.unexpected_errors(

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.support.deployment import request
+from tests.support.http_client import request
 from tests.support.options import REPO_ROOT
 from tests.support.processes import free_port, run
 

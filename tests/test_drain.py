@@ -7,20 +7,22 @@ consumers ran their ``disconnect()``. The stopped process exits by itself, in bo
 time. Runs on Daphne and on Uvicorn (the combinations with Redis: two processes).
 """
 
-import asyncio
 import signal
 import time
 
 import pytest
 
-from tests.support.observe import server_holding
+from tests.support.observe import servers_holding
 from tests.support.resuming_client import (
     RECONNECT_TIMEOUT,
     Delivery,
     ResumingClient,
+    catch_up,
+    seconds_until_seen_leaving,
     stored_history,
     talk,
 )
+from tests.support.servers import sigterm
 from tests.support.websocket import room_name, said
 
 pytestmark = pytest.mark.stage("drain")
@@ -49,30 +51,22 @@ def test_a_stopping_server_hands_its_clients_over_gracefully(live):
 
     async def scenario():
         alice, bob = ResumingClient(live, room, "alice"), ResumingClient(live, room, "bob")
-        victim, _ = await server_holding(live, alice.connect())
-        bobs_server, _ = await server_holding(live, bob.connect())
+        victim, bobs_server = await servers_holding(live, alice, bob)
         on_victim = [alice] + [bob] * (bobs_server == victim)
         await talk([alice, bob])
         in_flight = await alice.say()
         stopping = time.monotonic()
-        process = await asyncio.to_thread(live.terminate_server, victim)
-        exit_code = asyncio.create_task(asyncio.to_thread(process.wait, EXIT_LIMIT))
+        exit_code = await sigterm(live.servers, victim, EXIT_LIMIT)
         for client in on_victim:
             await client.reconnect_if_lost()
         back_after = time.monotonic() - stopping
-        await alice.acknowledged_soon(in_flight)
-        await talk([alice, bob])
-        last = max(alice.acknowledged.values())
-        await bob.until(lambda: last in bob.received)
+        await catch_up(alice, bob, in_flight)
         exited_with = await exit_code
         exited_after = time.monotonic() - stopping
         members = await bob.until(lambda: bob.members == ["alice", "bob"], PRESENCE_SETTLE)
         assert members, bob.members
         history = await stored_history(live, room)
-        await alice.close()
-        left = time.monotonic()
-        await bob.until(lambda: bob.members == ["bob"], timeout=PRESENCE_SETTLE)
-        alice_left_after = time.monotonic() - left
+        alice_left_after = await seconds_until_seen_leaving(alice, bob, PRESENCE_SETTLE)
         await bob.close()
 
         delivery = Delivery([alice, bob], history)
@@ -96,4 +90,4 @@ def test_a_stopping_server_hands_its_clients_over_gracefully(live):
     try:
         live.run(scenario)
     finally:
-        live.restart_stopped_servers()
+        live.servers.restart_stopped()

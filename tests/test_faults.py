@@ -26,16 +26,17 @@ import time
 import pytest
 import redis
 
-from tests.support.deployment import healthy
 from tests.support.observe import established, log_errors, poll, rss_mb, server_holding
 from tests.support.resuming_client import (
     ACK_TIMEOUT,
     RECONNECT_TIMEOUT,
     Delivery,
     ResumingClient,
+    catch_up,
     stored_history,
     talk,
 )
+from tests.support.servers import healthy
 from tests.support.websocket import HEALTHY, join, room_name, send, wait_for_frame
 
 HEALTH_RECOVERY_LIMIT = 10  # seconds /healthz may take to see Redis back (the issue's)
@@ -75,12 +76,12 @@ async def kill_and_reconnect(live, victim, clients):
     """``kill -9`` the server ``victim``; every client whose socket it held reconnects
     (to the other server, or to this one once restarted). Returns the seconds it took."""
     killed = time.monotonic()
-    await asyncio.to_thread(live.kill_server, victim)
+    await asyncio.to_thread(live.servers.kill, victim)
     await clients[0].until(lambda: False, timeout=RECONNECT_TIMEOUT)  # its socket ends
     restart = None
-    if len(live.server_ports) == 1:
+    if len(live.servers.ports) == 1:
         # The restart races the clients' own attempts to reconnect.
-        restart = asyncio.create_task(asyncio.to_thread(live.restart_server, victim))
+        restart = asyncio.create_task(asyncio.to_thread(live.servers.restart, victim))
     for client in clients:
         if not client.connected:
             await client.connect()
@@ -107,10 +108,7 @@ def test_a_killed_server_loses_and_doubles_nothing(live):
         await talk([alice, bob])
         in_flight = await alice.say()
         back_after = await kill_and_reconnect(live, victim, [alice, bob])
-        await alice.acknowledged_soon(in_flight)
-        await talk([alice, bob])
-        last = max(alice.acknowledged.values())
-        await bob.until(lambda: last in bob.received)
+        await catch_up(alice, bob, in_flight)
         history = await stored_history(live, room)
         await alice.close()
         await bob.close()
@@ -119,14 +117,14 @@ def test_a_killed_server_loses_and_doubles_nothing(live):
         live.record(
             "kill_9",
             delivery.figures()
-            | {"reconnected_s": round(back_after, 2), "servers": len(live.server_ports)},
+            | {"reconnected_s": round(back_after, 2), "servers": len(live.servers.ports)},
         )
         delivery.assert_exactly_once(21)
 
     try:
         live.run(scenario)
     finally:
-        live.restart_stopped_servers()
+        live.servers.restart_stopped()
 
 
 # --- Redis restarted -----------------------------------------------------------------------
@@ -142,7 +140,7 @@ async def healthz_comes_back(live, server):
     await asyncio.to_thread(server.start)
     restarted = time.monotonic()
     await poll(
-        lambda: all(healthy(port) for port in live.server_ports),
+        lambda: all(healthy(port) for port in live.servers.ports),
         HEALTH_RECOVERY_LIMIT * 3,
         "healthy on every process",
     )
@@ -195,16 +193,16 @@ def stalled_websocket(live, path, user, index=0):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.settimeout(ACK_TIMEOUT)
-    sock.connect(("127.0.0.1", live.server_ports[index]))
+    sock.connect(("127.0.0.1", live.servers.ports[index]))
     headers = {
         "Host": "localhost",
         "Upgrade": "websocket",
         "Connection": "Upgrade",
         "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
         "Sec-WebSocket-Version": "13",
-        "Origin": live.origin,
+        "Origin": live.proxy.origin,
         "X-Forwarded-Proto": "https",
-        **live.credentials(user),
+        **live.clients.credentials(user),
     }
     lines = [f"GET {path} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -273,7 +271,7 @@ async def stalled_clients_dropped(live):
         return None
     started = time.monotonic()
     await poll(
-        lambda: established(live.server_ports[0]) == SENDERS + 1,
+        lambda: established(live.servers.ports[0]) == SENDERS + 1,
         DROP_TIMEOUT,
         "the stalled clients dropped",
     )
@@ -326,13 +324,8 @@ def test_a_client_that_never_reads_costs_others_nothing(live):
         assert max(traffic.latencies.values()) <= MAX_DELIVERY_SECONDS, traffic.latencies
         assert max(samples) - baseline <= MAX_GROWTH_SHARE * pushed_mb, samples
 
-    try:
-        live.stop_server(0)
-        live.restart_server(0, **SHORT_PINGS)
+    with live.servers.running_with(0, **SHORT_PINGS):  # then the production pings again
         live.run(scenario)
-    finally:  # back to the production pings for the other tests
-        live.stop_server(0)
-        live.restart_server(0)
 
 
 # --- a crowd leaves at once ----------------------------------------------------------------
@@ -395,7 +388,7 @@ def test_a_crowd_leaving_at_once_leaves_nothing_behind(live):
         started = time.monotonic()
         await crowd.leave_at_once()
         await poll(
-            lambda: sum(established(port) for port in live.server_ports) == 0,
+            lambda: sum(established(port) for port in live.servers.ports) == 0,
             RECONNECT_TIMEOUT,
             "every connection closed on the servers",
         )

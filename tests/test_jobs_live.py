@@ -27,10 +27,10 @@ import time
 import pytest
 
 from tests.support.jobs import (
-    EXPORT,
     JobFeed,
     check_export,
     check_frames,
+    export_without_broker,
     fill_room,
     start_export,
     stored,
@@ -70,7 +70,7 @@ async def say_in_room(live, room, user, text):
 def test_a_job_reports_its_progress_and_its_export_holds_every_message(live):
     room = room_name("export")
     texts = fill_room(live, room, EXPORT_MESSAGES)
-    log = WorkerLog(live)
+    log = WorkerLog(live.worker)
 
     async def scenario():
         last = await say_in_room(live, room, "alice", "the last word")
@@ -112,7 +112,7 @@ def test_a_job_that_raises_fails_with_a_reason_and_the_worker_goes_on(live):
     too_big, small = room_name("too-big"), room_name("small")
     fill_room(live, too_big, EXPORT_MAX_MESSAGES + 1)
     texts = fill_room(live, small, EXPORT_BATCH_SIZE)
-    log = WorkerLog(live)
+    log = WorkerLog(live.worker)
 
     async def scenario():
         async with live.websocket("/ws/notifications/", user="alice") as ws:
@@ -146,7 +146,7 @@ def test_a_job_whose_worker_is_killed_runs_again_and_ends_done_once(live):
     once, with the whole export."""
     room = room_name("killed")
     texts = fill_room(live, room, EXPORT_MESSAGES)
-    log = WorkerLog(live)
+    log = WorkerLog(live.worker)
 
     async def scenario():
         async with live.websocket("/ws/notifications/", user="alice") as ws:
@@ -155,11 +155,11 @@ def test_a_job_whose_worker_is_killed_runs_again_and_ends_done_once(live):
             job = start_export(live, "alice", room)
             posted = time.monotonic()
             await feed.until_progress(job["id"])
-            await asyncio.to_thread(live.kill_worker)
+            await asyncio.to_thread(live.worker.kill)
             killed = time.monotonic()
             state, reached = stored(live, job["id"], "state", "progress")
             assert (state, reached < 100) == ("running", True), "not killed mid-job"
-            await asyncio.to_thread(live.restart_worker)
+            await asyncio.to_thread(live.worker.restart)
             restarted = time.monotonic()
             frames = await feed.until_ended(job["id"], timeout=HANDED_OUT_AGAIN)
             await feed.caught_up(live, "alice")
@@ -187,7 +187,7 @@ def test_a_job_whose_worker_is_killed_runs_again_and_ends_done_once(live):
     try:
         live.run(scenario)
     finally:
-        live.restart_stopped_worker()
+        live.worker.restart_if_stopped()
 
 
 def test_with_the_broker_down_a_job_is_refused_at_once_and_nothing_is_kept(live):
@@ -197,22 +197,14 @@ def test_with_the_broker_down_a_job_is_refused_at_once_and_nothing_is_kept(live)
     the next job runs to done."""
     room = room_name("no-broker")
     texts = fill_room(live, room, EXPORT_BATCH_SIZE)
-    log = WorkerLog(live)
+    log = WorkerLog(live.worker)
     before = stored_jobs(live)
 
     async def scenario():
         async with live.websocket("/ws/notifications/", user="alice") as ws:
             await subscribe(ws, "alice")
             feed = JobFeed(ws)
-            await asyncio.to_thread(live.broker.stop)
-            try:
-                started = time.monotonic()
-                request = {"kind": EXPORT, "room": room}
-                response = live.api("alice", "POST", "/api/jobs/", request)
-                refused_after = time.monotonic() - started
-                kept = stored_jobs(live)
-            finally:
-                await asyncio.to_thread(live.broker.start)
+            response, refused_after, kept = await export_without_broker(live, "alice", room)
             assert response.status == 503, response
             assert "job queue cannot be reached" in response.json()["detail"], response
             assert kept == before, "the refused job was kept"

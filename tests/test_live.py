@@ -17,7 +17,8 @@ import secrets
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.support.deployment import PRIVATE_ROOM, request
+from tests.support.http_client import request
+from tests.support.project import PRIVATE_ROOM
 from tests.support.scrape import Metrics
 from tests.support.websocket import (
     HEALTHY,
@@ -57,7 +58,7 @@ def test_http_through_nginx_and_straight_to_the_server(live):
         assert health.json() == HEALTHY
         assert "max-age=" in health.headers["Strict-Transport-Security"]
 
-        plain = request(live.http_port, "GET", "/healthz?x=1")
+        plain = request(live.proxy.http_port, "GET", "/healthz?x=1")
         assert plain.status == 301, plain
         assert plain.headers["Location"] == "https://localhost/healthz?x=1"
 
@@ -69,7 +70,7 @@ def test_http_through_nginx_and_straight_to_the_server(live):
         static = live.http("GET", stylesheet.group(1))
         assert static.status == 200, static
 
-        for port in live.server_ports:
+        for port in live.servers.ports:
             direct = request(port, "GET", "/healthz")
             assert direct.status == 200, direct
             assert direct.json() == HEALTHY
@@ -89,13 +90,13 @@ def test_sign_in_through_nginx(live):
             anonymous = live.http("GET", "/")
             assert anonymous.status == 302, anonymous
             assert anonymous.headers["Location"].startswith("/accounts/login/")
-            browser = live.log_in("alice")
+            browser = live.clients.log_in("alice")
             page = browser.request("GET", "/")
             assert page.status == 200, page
             headers = {"Cookie": f"sessionid={browser.cookies['sessionid']}"}
         else:
-            key = live.obtain_token("alice")
-            assert key == live.tokens["alice"], "not the same key on every call"
+            key = live.clients.obtain_token("alice")
+            assert key == live.clients.tokens["alice"], "not the same key on every call"
             headers = {"Authorization": f"Token {key}"}
         async with live.websocket("/ws/notifications/", headers=headers) as ws:
             await subscribe(ws, "alice")
@@ -139,7 +140,7 @@ def test_identity_comes_from_the_credentials(live):
                 await subscribe(ws, user)
         if live.auth == "token":
             # ?token= identifies as the header does.
-            path = f"/ws/notifications/?token={live.tokens['bob']}"
+            path = f"/ws/notifications/?token={live.clients.tokens['bob']}"
             async with live.websocket(path) as ws:
                 await subscribe(ws, "bob")
         # A frame's own "user" is ignored.
@@ -356,12 +357,12 @@ def test_reach_across_processes(live):
     (as the README says). With redis, a chat message, a presence change and a
     notification posted to process A reach a connection held by process B."""
     redis = live.redis_url is not None
-    server_a = live.server_ports[0]
+    server_a = live.servers.ports[0]
 
     async def notify_command():
         async with live.websocket("/ws/notifications/", user="alice") as ws:
             await subscribe(ws, "alice")
-            await asyncio.to_thread(live.manage, "notify", "alice", "from a command")
+            await asyncio.to_thread(live.project.manage, "notify", "alice", "from a command")
             if redis:
                 await wait_for_frame(ws, type="notification", text="from a command")
             else:  # nothing live: the next frame is one sent after it by the server
@@ -398,7 +399,7 @@ def test_metrics_count_the_sockets_of_every_server_process(live):
     machine, which share ``PROMETHEUS_MULTIPROC_DIR`` (two with the redis layer), and
     they leave the count when they close. nginx refuses ``/metrics``, token or not; a
     server refuses a public client address without the token."""
-    ports = live.server_ports
+    ports = live.servers.ports
 
     def open_sockets(port):
         return scrape(port)("realtime_sockets_open", endpoint="echo")
@@ -429,7 +430,7 @@ def test_metrics_count_the_sockets_of_every_server_process(live):
         assert closed_normally(ports[-1]) == closes_before + SOCKETS
 
     with live.reporting():
-        token = {"Authorization": f"Bearer {live.metrics_token}"}
+        token = {"Authorization": f"Bearer {live.project.metrics_token}"}
         assert live.http("GET", "/metrics").status == 403
         assert live.http("GET", "/metrics", headers=token).status == 403
         for port in ports:

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from tests.support.deployment import healthy
 from tests.support.observe import poll
 from tests.support.sentinel import an_export_runs
+from tests.support.servers import healthy
 from tests.support.websocket import (
     FRAME_TIMEOUT,
     HEALTHY,
@@ -47,7 +47,7 @@ def test_the_service_recovers_when_the_redis_primary_dies(sentinel_live):
     async def scenario():
         before = room_name("before-failover")
         await chat_presence_and_notifications_cross(live, before, presence_on_the_master(before))
-        if live.has_worker:
+        if live.worker:
             await an_export_runs(live, before, FRAME_TIMEOUT)
         primary = group.master()
         killed = time.monotonic()
@@ -59,7 +59,7 @@ def test_the_service_recovers_when_the_redis_primary_dies(sentinel_live):
         await poll(lambda: group.master() not in (None, primary), FAILOVER_LIMIT * 2, "failed over")
         promoted = time.monotonic() - killed
         await poll(
-            lambda: all(healthy(port) for port in live.server_ports),
+            lambda: all(healthy(port) for port in live.servers.ports),
             FAILOVER_LIMIT * 2,
             "healthy on every process",
         )
@@ -72,7 +72,7 @@ def test_the_service_recovers_when_the_redis_primary_dies(sentinel_live):
         assert (await asyncio.to_thread(live.http, "GET", "/healthz")).json() == HEALTHY
         after = room_name("after-failover")
         await chat_presence_and_notifications_cross(live, after, presence_on_the_master(after))
-        if live.has_worker:
+        if live.worker:
             await an_export_runs(live, after, BROKER_BACK)
 
     live.run(scenario)

@@ -18,14 +18,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.support.deployment import (
-    Process,
-    free_ports,
-    healthy,
-    production_env,
-    wait_until,
-)
-from tests.support.processes import run, tail
+from tests.support.processes import free_ports, run, tail
+from tests.support.project import production_env
+from tests.support.servers import healthy
+from tests.support.supervisor import Process, wait_until
 
 SUPPORT = os.path.dirname(__file__)
 USER, PASSWORD = "bench", "bench-password-not-secret"

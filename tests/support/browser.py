@@ -104,7 +104,7 @@ def seconds(ms):
 
 def backoff_cap(live):
     """chat.js's BACKOFF_CAP_MS, from the deployed project's own file."""
-    (script,) = live.project.glob("*/chat/static/chat/chat.js")
+    (script,) = live.project.path.glob("*/chat/static/chat/chat.js")
     found = re.search(r"\bconst BACKOFF_CAP_MS = (\d+);", script.read_text())
     assert found, f"{script} no longer sets BACKOFF_CAP_MS"
     return int(found.group(1))
@@ -158,7 +158,7 @@ class Tab:
             self.locator("#id_username").fill(self.user)
             self.locator("#id_password").fill(live.password)
             self.locator("form button[type=submit]").click()
-            expect(self.page).to_have_url(f"{live.origin}{path}", timeout=PAGE_TIMEOUT)
+            expect(self.page).to_have_url(f"{live.proxy.origin}{path}", timeout=PAGE_TIMEOUT)
         else:
             # The room page is public; its own form gets a token.
             form = self.locator("#sign-in-form")
@@ -225,7 +225,9 @@ class Tab:
         """Uncaught exceptions, and the console errors not tolerated (see
         SOCKET_FAILED), with ``outage`` this page's (start, end) in ms since the epoch.
         Returns (the unexpected ones, how many failed handshakes were tolerated)."""
-        reconnect = re.compile(SOCKET_FAILED.format(port=live.https_port, room=re.escape(room)))
+        reconnect = re.compile(
+            SOCKET_FAILED.format(port=live.proxy.https_port, room=re.escape(room))
+        )
         start, end = outage
         unexpected = [f"{self.user}: uncaught {error!r}" for error in self.page_errors]
         tolerated = 0
@@ -267,7 +269,7 @@ def browser_tabs(live, chromium, *users, **options):
         ) as browser,
     ):
         contexts = [
-            browser.new_context(base_url=live.origin, ignore_https_errors=True, **options)
+            browser.new_context(base_url=live.proxy.origin, ignore_https_errors=True, **options)
             for _ in users
         ]
         tabs = [Tab(context, user) for context, user in zip(contexts, users, strict=True)]

@@ -35,7 +35,7 @@ Message.objects.bulk_create(Message(room=room, user=author, text=text) for text 
 def fill_room(live, room, count, author="alice"):
     """Make the public room ``room`` with ``count`` messages of ``author``; their texts."""
     texts = [f"message {number} of {room}" for number in range(count)]
-    live.manage("shell", "-c", FILL_ROOM.format(room=room, author=author, texts=texts))
+    live.project.manage("shell", "-c", FILL_ROOM.format(room=room, author=author, texts=texts))
     return texts
 
 
@@ -55,9 +55,22 @@ def start_export(live, user, room):
     return job
 
 
+async def export_without_broker(live, user, room):
+    """With the broker's redis-server stopped, ``user`` asks for an export of ``room``;
+    then the broker starts again on its address. Returns the response, the seconds it
+    took, and how many jobs the database held meanwhile."""
+    await asyncio.to_thread(live.broker.stop)
+    try:
+        started = time.monotonic()
+        response = live.api(user, "POST", "/api/jobs/", {"kind": EXPORT, "room": room})
+        return response, time.monotonic() - started, stored_jobs(live)
+    finally:
+        await asyncio.to_thread(live.broker.start)
+
+
 def stored_jobs(live):
     """How many jobs the deployment's database holds."""
-    [(count,)] = live.query("SELECT COUNT(*) FROM jobs_job")
+    [(count,)] = live.project.query("SELECT COUNT(*) FROM jobs_job")
     return count
 
 
@@ -65,7 +78,9 @@ def stored(live, job_id, *columns):
     """``columns`` of the job's row in the deployment's database (``runs``: how many
     times a worker started it)."""
     names = ", ".join(columns)
-    [row] = live.query(f"SELECT {names} FROM jobs_job WHERE id = ?", job_id.replace("-", ""))
+    [row] = live.project.query(
+        f"SELECT {names} FROM jobs_job WHERE id = ?", job_id.replace("-", "")
+    )
     return row
 
 

@@ -3,29 +3,21 @@
 The site config is the project's own; only what points into Docker moves to this
 machine: the upstream, the certificates, the logs, the listen ports. A minimal main
 config (pid file and temporary folders in a folder of the test's) includes it.
+:class:`Proxy` runs it in front of a live deployment's servers.
 """
 
 import os
 import pwd
 import re
-import socket
-from functools import cache
+
+from tests.support.processes import accepting, has_ipv6_loopback, require, tail
+from tests.support.supervisor import Process, wait_until
 
 LISTEN = re.compile(r"listen\s+(\[::\]:)?(80|443)\b")
 
 
 class NginxConfigError(Exception):
     """deploy/nginx.conf no longer has what the tests rewrite."""
-
-
-@cache
-def has_ipv6_loopback():
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 def checkable_config(site, workdir, certificate, upstream="127.0.0.1:8000"):
@@ -85,3 +77,44 @@ def live_config(site, workdir, certificate, upstreams, http_port, https_port):
         user = pwd.getpwuid(os.geteuid()).pw_name
         config.write_text(f"user {user};\n{config.read_text()}")
     return config
+
+
+class Proxy:
+    """nginx with the project's ``deploy/nginx.conf`` on loopback ports, in front of the
+    servers on ``upstream_ports``: plain HTTP on ``http_port`` (redirects), TLS on
+    ``https_port`` with the throw-away ``certificate``. Its folder is ``workdir``."""
+
+    def __init__(self, workdir, certificate, upstream_ports, http_port, https_port):
+        self.workdir = workdir
+        self.certificate = certificate
+        self.upstream_ports = upstream_ports
+        self.http_port = http_port
+        self.https_port = https_port
+        self.origin = f"https://localhost:{https_port}"  # what a browser sends as Origin
+
+    def start(self, project, supervisor):
+        """Run nginx with ``project``'s site config; returns once both ports accept."""
+        executable = require("nginx")
+        self.workdir.mkdir()
+        config = live_config(
+            (project / "deploy" / "nginx.conf").read_text(),
+            self.workdir,
+            self.certificate,
+            [f"127.0.0.1:{port}" for port in self.upstream_ports],
+            self.http_port,
+            self.https_port,
+        )
+        command = [executable, "-p", self.workdir, "-e", self.workdir / "error.log"]
+        command += ["-c", config, "-g", "daemon off;"]
+        process = supervisor.adopt(Process("nginx", command, log=self.workdir / "nginx.log"))
+        for port in (self.http_port, self.https_port):
+            wait_until(lambda port=port: accepting(port), process, f"listening on {port}")
+
+    def logs(self):
+        """The tails of nginx's error and access logs, for a failure report."""
+        parts = []
+        for name in ("error.log", "access.log"):
+            path = self.workdir / name
+            if path.exists():
+                parts.append(f"--- nginx {name} ---\n{tail(path.read_text(errors='replace'))}")
+        return "\n".join(parts)

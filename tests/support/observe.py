@@ -3,7 +3,7 @@
 import asyncio
 import time
 
-from tests.support.deployment import DeploymentError
+from tests.support.supervisor import ProcessError
 
 POLL_INTERVAL = 0.1
 LOG_ERRORS = ("Traceback", "ERROR", "Exception", "Error:")
@@ -26,7 +26,7 @@ def rss_mb(pid):
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
-    raise DeploymentError(f"no VmRSS for process {pid}")
+    raise ProcessError(f"no VmRSS for process {pid}")
 
 
 def log_errors(process, since):
@@ -49,13 +49,19 @@ async def poll(predicate, timeout, what):
         await asyncio.sleep(POLL_INTERVAL)
 
 
+async def servers_holding(live, *clients):
+    """Connect each client (a :class:`~tests.support.resuming_client.ResumingClient`) in
+    turn; the index of the server that holds each one's socket."""
+    return [(await server_holding(live, client.connect()))[0] for client in clients]
+
+
 def server_holding(live, connect_coroutine):
     """Run ``connect_coroutine`` and tell which server index gained a connection."""
 
     async def run():
-        before = [established(port) for port in live.server_ports]
+        before = [established(port) for port in live.servers.ports]
         result = await connect_coroutine
-        after = [established(port) for port in live.server_ports]
+        after = [established(port) for port in live.servers.ports]
         gained = [i for i, (b, a) in enumerate(zip(before, after)) if a > b]
         assert len(gained) == 1, (before, after)
         return gained[0], result

@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 
 import pytest
 
@@ -122,6 +123,49 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@cache
+def has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def free_ports(count):
+    """``count`` distinct ports free on 127.0.0.1 (and on ::1 where there is one)."""
+    held, ports = [], []
+    try:
+        while len(ports) < count:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(sock)
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            if has_ipv6_loopback():
+                six = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+                held.append(six)
+                try:
+                    six.bind(("::1", port))
+                except OSError:
+                    continue
+            ports.append(port)
+    finally:
+        for sock in held:
+            sock.close()
+    return ports
+
+
+def accepting(port, timeout=5):
+    """Whether something accepts connections on 127.0.0.1:``port`` (a refusal is instant;
+    ``timeout`` bounds one attempt on a busy machine)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 def _pump_lines(stream, lines):

@@ -131,6 +131,24 @@ async def talk(clients, rounds=5):
             await client.acknowledged_soon(await client.say())
 
 
+async def catch_up(alice, bob, in_flight):
+    """After a lost connection: alice's message ``in_flight`` is acknowledged, both talk
+    on, and bob has seen alice's last message."""
+    await alice.acknowledged_soon(in_flight)
+    await talk([alice, bob])
+    last = max(alice.acknowledged.values())
+    await bob.until(lambda: last in bob.received)
+
+
+async def seconds_until_seen_leaving(leaving, staying, timeout):
+    """``leaving`` closes its connection: the seconds until ``staying`` sees itself alone
+    in the members."""
+    await leaving.close()
+    left = time.monotonic()
+    await staying.until(lambda: staying.members == [staying.user], timeout=timeout)
+    return time.monotonic() - left
+
+
 async def stored_history(live, room):
     """What the room stored, as a fresh connection of staff's gets it."""
     async with live.websocket(f"/ws/chat/{room}/", user="staff") as ws:

@@ -14,9 +14,10 @@ import asyncio
 import pytest
 import redis
 
-from tests.support.deployment import Deployment, Live, Process, free_ports, wait_until
+from tests.support.deployment import Deployment, Live
 from tests.support.jobs import JobFeed, check_frames, fill_room, start_export
-from tests.support.processes import require
+from tests.support.processes import free_ports, require
+from tests.support.supervisor import Process, wait_until
 from tests.support.websocket import (
     subscribe,
 )
@@ -187,7 +188,7 @@ def sentinel_live(request, baked, clean_installs, certificate, live_deployments,
     deployment = Deployment(baked, clean_installs(baked), workdir, certificate, redis_env=redis_env)
     # Its logs go into failure reports, and it stops with the deployment (which stops
     # every process it holds when it fails to start, too).
-    deployment.processes.extend(group.processes)
+    deployment.supervisor.adopt(*group.processes)
     try:
         deployment.start()
         request.node.user_properties.append(("live_timings", deployment.timings))

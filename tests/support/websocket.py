@@ -171,5 +171,5 @@ async def chat_presence_and_notifications_cross(live, room, in_redis=None):
     async with live.websocket("/ws/notifications/", user="bob", server=1) as bob:
         await subscribe(bob, "bob")
         payload = {"user": "bob", "text": f"posted to A ({room})"}
-        response = live.post_notification("staff", payload, port=live.server_ports[0])
+        response = live.post_notification("staff", payload, port=live.servers.ports[0])
         await notification(bob, response, payload["text"])

@@ -20,6 +20,7 @@ import re
 import shlex
 
 from tests.support.options import COOKIECUTTER_JSON
+from tests.support.supervisor import ProcessError, wait_until
 
 # The README's worker command, as the template writes it there.
 RUN_WORKER = shlex.split(COOKIECUTTER_JSON["__run_worker"])
@@ -76,17 +77,60 @@ def outage_tracebacks(text):
     return sum(window.count(TRACEBACK) for window in OUTAGE.findall(text))
 
 
-class WorkerLog:
-    """What a deployment's workers log from now on (a restarted worker has a log of
-    its own)."""
+class Worker:
+    """The README's worker command, started by the deployment's ``supervisor`` in a
+    process group of its own."""
 
-    def __init__(self, deployment):
-        self.deployment = deployment
-        self.offsets = {log: len(text) for log, text in deployment.worker_logs().items()}
+    NAME = "worker"
+
+    def __init__(self, supervisor):
+        self.supervisor = supervisor
+        self.process = None
+
+    def start(self):
+        """Start it; returns at once (see :meth:`wait_ready`)."""
+        self.process = self.supervisor.spawn(self.NAME, RUN_WORKER, group=True, **WORKER_ENV)
+
+    def wait_ready(self):
+        wait_until(
+            lambda: READY.search(self.process.output()),
+            self.process,
+            "ready (its `celery@<host> ready.` line)",
+        )
+
+    def kill(self):
+        """``kill -9`` the worker's whole process group (main process and pool), as the
+        loss of its machine would; returns once every one of them is gone."""
+        self.process.kill()
+
+    def restart(self):
+        """Start the worker again; returns once it is ready for jobs."""
+        if self.process.alive():
+            raise ProcessError("the worker is still running")
+        self.start()
+        self.wait_ready()
+
+    def restart_if_stopped(self):
+        """A test that killed the worker leaves the shared deployment as it found it."""
+        if not self.process.alive():
+            self.restart()
+
+    def logs(self):
+        """log path -> text, of every worker started so far."""
+        return self.supervisor.outputs(self.NAME)
+
+
+class WorkerLog:
+    """What a deployment's :class:`Worker` logs from now on (a restarted worker has a log
+    of its own)."""
+
+    def __init__(self, worker):
+        self.worker = worker
+        self.offsets = {log: len(text) for log, text in worker.logs().items()}
 
     def new_text(self):
         """log path -> what it gained since this object was made."""
-        logs = self.deployment.worker_logs().items()
+        logs = self.worker.logs().items()
         return {log: text[self.offsets.get(log, 0) :] for log, text in logs}
 
     def problems(self, broker_outage=False):
