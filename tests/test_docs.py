@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import options_table
 from tests.support.baking import tool_env
 from tests.support.options import CHOICE_OPTIONS, REPO_ROOT
 from tests.support.processes import run
@@ -43,6 +44,21 @@ def test_the_template_documentation_builds(tmp_path):
 @pytest.mark.parametrize("page", ["README.md", "docs/options.md"])
 def test_the_option_tables_list_what_cookiecutter_json_offers(page):
     assert option_table((REPO_ROOT / page).read_text()) == CHOICE_OPTIONS
+
+
+def test_the_tables_of_what_each_option_changes_are_written_from_the_template():
+    """docs/options.md's tables of the files each option changes are what
+    tests/support/options_table.py writes from the post-generation hook's ``VARIANTS`` and
+    ``ONLY_FOR`` and from the template's Jinja conditions; and every file with Jinja blocks
+    has its words on what they change."""
+    page = options_table.PAGE.read_text()
+    difference = options_table.difference(page)
+    assert not difference, (
+        f"docs/options.md is not what the template says: run `{options_table.COMMAND}`, "
+        f"which changes this:\n{difference}"
+    )
+    undescribed = options_table.undescribed(page)
+    assert not undescribed, f"docs/options.md: say what the Jinja blocks of {undescribed} change"
 
 
 @pytest.mark.stage("docs")
