@@ -5,6 +5,7 @@ which combinations cannot go together (``hooks/pre_gen_project.py``), so that th
 suite bakes exactly what a user can bake.
 """
 
+import functools
 import importlib.util
 import itertools
 import json
@@ -40,25 +41,29 @@ def combinations(choice_options=CHOICE_OPTIONS, error=PRE_GEN.combination_error)
     return [combination for combination in every if error(combination) is None]
 
 
-def choice_pairs(combination):
-    """The pairs of (option, choice) that a combination holds, one per two options."""
-    return set(itertools.combinations(combination.items(), 2))
+def choice_pairs(combination, over=None):
+    """The pairs of (option, choice) that a combination holds, one per two options (of
+    ``over`` only, when given; of one option, its choice alone)."""
+    items = [item for item in combination.items() if over is None or item[0] in over]
+    if len(items) == 1:
+        return {(items[0],)}
+    return set(itertools.combinations(items, 2))
 
 
-def pairwise_covering(candidates):
+def pairwise_covering(candidates, over=None):
     """A small subset of ``candidates`` that holds every pair of choices of two options
-    that any candidate holds.
+    (of ``over``, when given) that any candidate holds.
 
     Greedy: take the candidate that holds the most pairs not yet held, the first one on
     a tie (so the defaults come first), until every pair is held. With n options of two
     choices each that is about log2(n) + 3 combinations instead of 2**n.
     """
-    uncovered = set().union(*(choice_pairs(c) for c in candidates))
+    uncovered = set().union(*(choice_pairs(c, over) for c in candidates))
     chosen = []
     while uncovered:
-        best = max(candidates, key=lambda c: len(choice_pairs(c) & uncovered))
+        best = max(candidates, key=lambda c: len(choice_pairs(c, over) & uncovered))
         chosen.append(best)
-        uncovered -= choice_pairs(best)
+        uncovered -= choice_pairs(best, over)
     return chosen
 
 
@@ -67,13 +72,16 @@ def combination_id(combination):
     return "-".join(combination[option] for option in CHOICE_OPTIONS)
 
 
-def covering_with(option, choice):
-    """The ids of a pairwise covering set of the combinations that hold ``option`` =
-    ``choice``: for a stage about what that choice adds (the Celery worker's jobs). Of a
-    complete choice, among the complete combinations only."""
-    pool = COMBINATIONS if (option, choice) in UNFINISHED else COMPLETE
-    holding = [c for c in pool if c[option] == choice]
-    return [combination_id(c) for c in pairwise_covering(holding)]
+@functools.cache
+def covering(over=None, holding=None):
+    """The ids of a pairwise covering set, over the options ``over`` (all, when None), of
+    the combinations that hold ``holding``, an (option, choice) pair (all, when None):
+    for a stage whose code paths those options decide. Complete combinations only, but
+    for a stage about an unfinished choice."""
+    pool = COMBINATIONS if holding in UNFINISHED else COMPLETE
+    if holding is not None:
+        pool = [c for c in pool if c[holding[0]] == holding[1]]
+    return tuple(combination_id(c) for c in pairwise_covering(pool, over))
 
 
 def is_complete(combination):

@@ -6,6 +6,16 @@ from xdist.scheduler import LoadGroupScheduling
 from tests.support.options import COMBINATION_IDS
 
 
+def combination_of(nodeid):
+    """The combination id among a test's parameters, or None."""
+    if nodeid.endswith("]"):
+        params = f"-{nodeid.rpartition('[')[2].removesuffix(']')}-"
+        for cid in COMBINATION_IDS:
+            if f"-{cid}-" in params:
+                return cid
+    return None
+
+
 class CombinationGroupScheduling(LoadGroupScheduling):
     """``--dist loadgroup`` that also works on pytest 9.2.
 
@@ -19,12 +29,7 @@ class CombinationGroupScheduling(LoadGroupScheduling):
     def _split_scope(self, nodeid):
         if nodeid.rfind("@") > nodeid.rfind("]"):  # xdist's own suffix, once fixed
             return super()._split_scope(nodeid)
-        if nodeid.endswith("]"):
-            params = f"-{nodeid.rpartition('[')[2].removesuffix(']')}-"
-            for cid in COMBINATION_IDS:
-                if f"-{cid}-" in params:
-                    return cid
-        return nodeid
+        return combination_of(nodeid) or nodeid
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -12,8 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from tests.support.options import COMBINATION_IDS, COVERING
-from tests.support.stages import STAGES, choice_stages, covering_stages, describe, scope
+from tests.support.options import COMBINATION_IDS
+from tests.support.run_record import RunRecord
+from tests.support.stages import STAGES, covering_stages, describe, scope
 
 
 def write(record, line, section):
@@ -70,13 +71,7 @@ def write_matrix(record, rows, line):
 def write_sets(record, line):
     """Which combinations the slow stages ran on, and why those."""
     ran = stages_run(record)
-    covered = [s for s in covering_stages(record.fast) if s in ran]
-    if covered:
-        line(
-            f"{', '.join(covered)} ran on the pairwise covering set, every pair of "
-            f"choices of two options at least once: {', '.join(COVERING)}"
-        )
-    for stage, which in choice_stages(record.fast).items():
+    for stage, which in covering_stages(record.fast).items():
         if stage in ran:
             line(f"{stage} ran on {describe(which)}: {', '.join(scope(stage, record.fast))}")
 
@@ -143,8 +138,6 @@ def write_soak(record, line):
 def main(paths):
     """Join the shards' records; exit 1 when a cell failed or a combination is missing
     from the joined matrix (a shard that never reported)."""
-    from tests.support.matrix import RunRecord
-
     records = [RunRecord.from_json(Path(path).read_text()) for path in paths]
     joined = records[0]
     for record in records[1:]:
