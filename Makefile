@@ -2,7 +2,8 @@
 #
 #   make demo        bake the default project into .demo/ and serve it (DEMO_PORT, 8000)
 #   make test        run the template's whole test suite: every option combination
-#   make test-fast   bake, lint and check every combination; own tests of the covering set
+#                    (SHARD=K/N: the K-th of N balanced parts, as the template's CI runs it)
+#   make test-fast   bake, lint and check the covering set; the default project's own tests
 #   make soak        every combination's own suite SOAK_RUNS (5) times on a busy machine
 #   make bench       each covering project's load figures next to a bare ASGI app's
 #   make docs        serve the documentation site on http://127.0.0.1:8000
@@ -35,7 +36,7 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 \
 .PHONY: help demo test test-fast soak bench docs screenshots test-packages
 
 help:
-	@sed -n '3,9p' Makefile | cut -c3-
+	@sed -n '3,10p' Makefile | cut -c3-
 
 # One environment for the template's tools and every baked project's dependencies.
 $(VENV)/.installed: pyproject.toml
@@ -49,11 +50,13 @@ $(VENV)/.installed: pyproject.toml
 test-packages:
 	tests/system-packages.sh
 
+SHARD_ARGS = $(if $(SHARD),--shard $(SHARD))
+
 test: $(VENV)/.installed test-packages
-	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+	$(VENV_PYTHON) -m pytest $(SHARD_ARGS) $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed test-packages
-	$(VENV_PYTHON) -m pytest --fast $(PYTEST_ARGS)
+	$(VENV_PYTHON) -m pytest --fast $(SHARD_ARGS) $(PYTEST_ARGS)
 
 # tests/test_soak.py: every flaky test, by id, from SOAK_RUNS runs of each own suite.
 soak: $(VENV)/.installed test-packages

@@ -64,6 +64,63 @@ GIT_IDENTITY = (
 RUN_ID = "PYTEST_TEMPLATE_RUN_ID"
 
 
+def the_job(bake):
+    """(name, job) of the baked workflow's one job."""
+    workflow = yaml.safe_load((bake.path / ".github" / "workflows" / "ci.yml").read_text())
+    if len(workflow["jobs"]) != 1:
+        pytest.fail(f"{bake.id}: ci.yml has jobs {sorted(workflow['jobs'])}, not one")
+    return next(iter(workflow["jobs"].items()))
+
+
+def runner_environment(venv):
+    """The runner's environment: the machine's basics, ``venv``'s Python first on PATH."""
+    env = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    system_path = path_without(os.environ.get("PATH", os.defpath), sys.prefix)
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{system_path}"
+    return env | {"CI": "true", "GITHUB_ACTIONS": "true", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def clone(source, repository, checkout):
+    """``source`` committed to a fresh git ``repository``, cloned into ``checkout``."""
+    shutil.copytree(source, repository, symlinks=True)
+    git = shutil.which("git")
+    if git is None:
+        pytest.fail("git is not installed: `apt-get install git`", pytrace=False)
+    for command in (
+        ["init", "--quiet", "--initial-branch=main"],
+        ["add", "--all"],
+        [*GIT_IDENTITY, "commit", "--quiet", "--message", "Baked"],
+    ):
+        run([git, *command], cwd=repository)
+    run([git, "clone", "--quiet", repository, checkout])
+
+
+def start_services(cid, job, workdir, locks):
+    """A real ``redis-server`` for each Redis container ``job`` declares, on its published
+    port or, when that is busy, on a free one. Returns (servers, the job's ``:port``
+    replacements, notes)."""
+    servers, replaced, notes = [], {}, []
+    for name, service in job.get("services", {}).items():
+        image = service.get("image", "")
+        if not image.startswith("redis:"):
+            pytest.fail(f"{cid}: no stand-in for service {name} ({image})")
+        declared = int(str(service["ports"][0]).split(":")[0])
+        with file_lock(locks / f"port-{declared}.lock"):
+            port = declared if port_is_free(declared) else None
+            server = RedisServer(workdir / f"service-{name}", port)
+            server.directory.mkdir()
+            servers.append(server.start())
+        if server.port != declared:
+            replaced[f":{declared}"] = f":{server.port}"
+            notes.append(
+                f"services.{name}: port {declared} was busy; redis-server ran on "
+                f"{server.port} and the job's environment points there"
+            )
+        else:
+            notes.append(f"services.{name}: redis-server on port {declared}")
+    return servers, replaced, notes
+
+
 @dataclass
 class StepResult:
     name: str
@@ -88,19 +145,9 @@ class CleanInstall:
     notes: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     results: list = None
-    services: list = field(default_factory=list)
 
     def __post_init__(self):
-        self.workflow = yaml.safe_load(
-            (self.bake.path / ".github" / "workflows" / "ci.yml").read_text()
-        )
-        jobs = self.workflow["jobs"]
-        if len(jobs) != 1:
-            pytest.fail(
-                f"{self.bake.id}: ci.yml has jobs {sorted(jobs)}, not one",
-                pytrace=False,
-            )
-        [(self.job_name, self.job)] = jobs.items()
+        self.job_name, self.job = the_job(self.bake)
         self.checkout = self.workdir / "checkout"
         self.environment = None  # set by check_out: it depends on the requirement files
         self.env = None
@@ -112,7 +159,7 @@ class CleanInstall:
         for step in self.job["steps"]:
             if step.get("uses", "").startswith("actions/setup-python@"):
                 return str(step["with"]["python-version"])
-        pytest.fail(f"{self.bake.id}: ci.yml sets up no Python", pytrace=False)
+        return pytest.fail(f"{self.bake.id}: ci.yml sets up no Python", pytrace=False)
 
     @property
     def venv(self):
@@ -124,18 +171,7 @@ class CleanInstall:
 
     def check_out(self):
         """actions/checkout: what a fresh clone of the user's repository holds."""
-        repository = self.workdir / "repository"
-        shutil.copytree(self.bake.path, repository, symlinks=True)
-        git = shutil.which("git")
-        if git is None:
-            pytest.fail("git is not installed: `apt-get install git`", pytrace=False)
-        for command in (
-            ["init", "--quiet", "--initial-branch=main"],
-            ["add", "--all"],
-            [*GIT_IDENTITY, "commit", "--quiet", "--message", "Baked"],
-        ):
-            run([git, *command], cwd=repository)
-        run([git, "clone", "--quiet", repository, self.checkout])
+        clone(self.bake.path, self.workdir / "repository", self.checkout)
         key = requirements_key(self.checkout, self.python_version)
         self.environment = SharedEnvironment(self.environments, key)
 
@@ -143,7 +179,7 @@ class CleanInstall:
         """actions/setup-python, as a fresh virtual environment of that version: the
         shared one of these requirement files, built here if no other combination did."""
         python = find_python(self.python_version)
-        self.env = self.base_environment()
+        self.env = runner_environment(self.venv)
         lines = install_lines(self.job["steps"])
         pip_env = self.env | self.wheelhouse.environment()
 
@@ -162,37 +198,6 @@ class CleanInstall:
         else:
             self.notes.append(f"{version}: {built_by}'s environment (same requirement files)")
 
-    def start_services(self):
-        """services: a real server for each container the job declares."""
-        replaced = {}
-        for name, service in self.job.get("services", {}).items():
-            image = service.get("image", "")
-            if not image.startswith("redis:"):
-                pytest.fail(f"{self.bake.id}: no stand-in for service {name} ({image})")
-            declared = int(str(service["ports"][0]).split(":")[0])
-            with file_lock(self.wheelhouse.path.parent / f"port-{declared}.lock"):
-                port = declared if port_is_free(declared) else None
-                server = RedisServer(self.workdir / f"service-{name}", port)
-                server.directory.mkdir()
-                self.services.append(server.start())
-            if server.port != declared:
-                replaced[f":{declared}"] = f":{server.port}"
-                self.notes.append(
-                    f"services.{name}: port {declared} was busy; redis-server ran on "
-                    f"{server.port} and the job's environment points there"
-                )
-            else:
-                self.notes.append(f"services.{name}: redis-server on port {declared}")
-        return replaced
-
-    def base_environment(self):
-        """The runner's environment: the machine's basics, the new Python first on PATH."""
-        env = {name: os.environ[name] for name in INHERITED if name in os.environ}
-        system_path = path_without(os.environ.get("PATH", os.defpath), sys.prefix)
-        env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{system_path}"
-        env |= {"CI": "true", "GITHUB_ACTIONS": "true", "PYTHONDONTWRITEBYTECODE": "1"}
-        return env
-
     def step_environment(self, step, replaced):
         values = {**self.job.get("env", {}), **step.get("env", {})}
         for declared, actual in replaced.items():
@@ -210,7 +215,11 @@ class CleanInstall:
         started = time.monotonic()
         self.check_out()
         self.set_up_python()
-        replaced = self.start_services()
+        # services: a real server for each container the job declares.
+        services, replaced, notes = start_services(
+            self.bake.id, self.job, self.workdir, self.wheelhouse.path.parent
+        )
+        self.notes += notes
         try:
             for number, step in enumerate(self.job["steps"], start=1):
                 if "run" not in step:
@@ -221,7 +230,7 @@ class CleanInstall:
                 if not result.passed:
                     break
         finally:
-            for server in self.services:
+            for server in services:
                 server.stop()
         self.timings["workflow"] = round(time.monotonic() - started, 1)
         return self.results

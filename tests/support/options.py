@@ -73,12 +73,12 @@ def combination_id(combination):
 
 
 @functools.cache
-def covering(over=None, holding=None):
+def covering(over=None, holding=None, unfinished=False):
     """The ids of a pairwise covering set, over the options ``over`` (all, when None), of
     the combinations that hold ``holding``, an (option, choice) pair (all, when None):
     for a stage whose code paths those options decide. Complete combinations only, but
-    for a stage about an unfinished choice."""
-    pool = COMBINATIONS if holding in UNFINISHED else COMPLETE
+    for a stage about an unfinished choice or one that takes ``unfinished`` ones too."""
+    pool = COMBINATIONS if unfinished or holding in UNFINISHED else COMPLETE
     if holding is not None:
         pool = [c for c in pool if c[holding[0]] == holding[1]]
     return tuple(combination_id(c) for c in pairwise_covering(pool, over))
