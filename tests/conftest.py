@@ -10,17 +10,12 @@ tests/support/; test modules import from there, never from one another.
 
 import pytest
 
+from tests.support import run_folder
 from tests.support.baking import bake, baked, bakery, template_dir  # noqa: F401
 from tests.support.bench import TABLE, bench  # noqa: F401
 from tests.support.browser import chromium  # noqa: F401
 from tests.support.certificate import certificate  # noqa: F401
-from tests.support.clean_install import (  # noqa: F401
-    clean_install,
-    clean_installs,
-    name_the_run,
-    remove_shared_environments,
-    wheelhouse,
-)
+from tests.support.clean_install import clean_install, clean_installs, wheelhouse  # noqa: F401
 from tests.support.cli import cookiecutter_config, run_cookiecutter  # noqa: F401
 from tests.support.deployment import live, live_deployments  # noqa: F401
 from tests.support.matrix import StageMatrix
@@ -90,7 +85,7 @@ def pytest_configure(config):
         except ValueError as error:
             raise pytest.UsageError(str(error)) from None
     if not hasattr(config, "workerinput"):
-        name_the_run()
+        run_folder.name_the_run()
         config.pluginmanager.register(StageMatrix(config), "stage-matrix")
         if config.getoption("soak"):
             config.pluginmanager.register(BusyMachine(), "busy-machine")
@@ -98,7 +93,7 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     if not hasattr(config, "workerinput"):
-        remove_shared_environments()
+        run_folder.remove()
 
 
 def pytest_generate_tests(metafunc):

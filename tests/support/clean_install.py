@@ -34,6 +34,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support import run_folder
 from tests.support.environments import (
     SharedEnvironment,
     Wheelhouse,
@@ -59,9 +60,6 @@ GIT_IDENTITY = (
     "-c",
     "user.email=tests@example.invalid",
 )
-# Where a run's shared environments live: one folder per test run, which every xdist
-# worker finds through this variable (set by the controller before it starts them).
-RUN_ID = "PYTEST_TEMPLATE_RUN_ID"
 
 
 def the_job(bake):
@@ -291,34 +289,11 @@ def wheelhouse():
     return Wheelhouse(REPO_ROOT / ".cache" / "wheelhouse")
 
 
-def scratch_root():
-    """Memory (/dev/shm) where the machine has it: writing a virtual environment there
-    takes half the time it takes on a busy disk."""
-    shared_memory = Path("/dev/shm")
-    return shared_memory if os.access(shared_memory, os.W_OK) else Path(tempfile.gettempdir())
-
-
-def shared_environments_root():
-    """This run's folder of shared environments: the same for every xdist worker."""
-    return scratch_root() / f"clean-environments-{os.environ[RUN_ID]}"
-
-
-def name_the_run():
-    """On the controller, before it starts the workers, which inherit the name."""
-    os.environ.setdefault(RUN_ID, f"{os.getpid()}-{int(time.time())}")
-
-
-def remove_shared_environments():
-    """On the controller, once every worker is done."""
-    if RUN_ID in os.environ:
-        shutil.rmtree(shared_environments_root(), ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
 def clean_installs(wheelhouse):
     """Install a bake once per worker; returns its :class:`CleanInstall`, workflow run."""
-    root = Path(tempfile.mkdtemp(prefix="clean-installs-", dir=scratch_root()))
-    environments = shared_environments_root()
+    root = Path(tempfile.mkdtemp(prefix="clean-installs-", dir=run_folder.scratch_root()))
+    environments = run_folder.folder() / "environments"
     installs = {}
 
     def install(bake):

@@ -1,5 +1,6 @@
 """A baked project's Kubernetes manifests as ``kubectl apply -k`` would send them."""
 
+import functools
 import json
 import re
 import shutil
@@ -9,16 +10,23 @@ import pytest
 import yaml
 
 from tests.support.processes import require, run
+from tests.support.run_folder import computed_once, content_key
 
 
 def render(baked, tmp_path, *, secret_env=True):
     """``kubectl kustomize`` of a copy of the baked ``deploy/kubernetes``, with
-    ``secret.env`` made from the example unless ``secret_env`` is false."""
+    ``secret.env`` made from the example unless ``secret_env`` is false. The combinations
+    whose ``deploy/kubernetes`` folders are byte-identical share one rendering."""
     copy = tmp_path / "kubernetes"
     shutil.copytree(baked.path / "deploy" / "kubernetes", copy)
     if secret_env:
         shutil.copy(copy / "secret.env.example", copy / "secret.env")
-    return run([require("kubectl"), "kustomize", copy], check=False)
+    return computed_once(
+        "kubectl kustomize",
+        content_key(copy, ["."]),
+        copy,
+        lambda: run([require("kubectl"), "kustomize", copy], check=False),
+    )
 
 
 def manifests(baked, tmp_path):
@@ -63,15 +71,23 @@ def dockerfile_cmd(baked):
     return json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
 
 
+@functools.cache
+def validated(manifest_json, version):
+    """kubernetes-validate's complaint about one manifest (JSON), or None; once per run of
+    a worker for each distinct manifest."""
+    try:
+        kubernetes_validate.validate(json.loads(manifest_json), version, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        return ".".join(map(str, error.path)), error.message
+    return None
+
+
 def problems(manifest, versions):
     """What kubernetes-validate finds wrong in ``manifest``, strictly (an unknown field is
     an error), for each Kubernetes version of ``versions``: one line each."""
     found = []
     kind, name = manifest["kind"], manifest["metadata"]["name"]
     for version in versions:
-        try:
-            kubernetes_validate.validate(manifest, version, strict=True)
-        except kubernetes_validate.ValidationError as error:
-            where = ".".join(map(str, error.path))
-            found.append(f"{kind} {name}, Kubernetes {version}: {where}: {error.message}")
+        if complaint := validated(json.dumps(manifest, sort_keys=True), version):
+            found.append(f"{kind} {name}, Kubernetes {version}: {complaint[0]}: {complaint[1]}")
     return found

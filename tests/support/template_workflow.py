@@ -53,6 +53,10 @@ def copy_of_the_repository(destination):
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / name)
     (destination / ".venv").symlink_to(REPO_ROOT / ".venv")
+    # The environment this run uses stands for the one `make` would build from this
+    # pyproject.toml: not older than it.
+    installed = (REPO_ROOT / ".venv" / ".installed").stat().st_mtime
+    os.utime(destination / "pyproject.toml", (installed, installed))
     return destination
 
 
