@@ -15,6 +15,7 @@ from tests.support import options_table
 from tests.support.baking import tool_env
 from tests.support.options import CHOICE_OPTIONS, REPO_ROOT
 from tests.support.processes import run
+from tests.support.stages import STAGES, short
 
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 # A row of an option table: | `option` | **`default`**, `other` | ... |
@@ -95,3 +96,19 @@ def test_every_variable_the_project_reads_is_documented(baked):
         for n in re.findall(r"`(\w+)`", row)
     }
     assert read - {"DJANGO_SETTINGS_MODULE"} <= documented, sorted(read - documented)
+
+
+def test_the_table_of_stages_names_the_combinations_that_stages_py_gives():
+    """docs/testing.md's "Combinations" column, row by row, is what tests/support/stages.py
+    runs each stage on, in `make test` and in `make test-fast`."""
+    rows = re.findall(
+        r"^\| ([a-z ,.]+) \| (.+?) \| ",
+        (REPO_ROOT / "docs" / "testing.md").read_text(),
+        re.MULTILINE,
+    )
+    documented = {stage: cell for names, cell in rows for stage in names.split(", ")}
+    expected = {}
+    for stage, (full, fast) in STAGES.items():
+        expected[stage] = f"{short(full)} ({short(fast) if fast else 'not run'})"
+    expected["soak"] = f"{short(STAGES['soak'][0])} (`make soak` only)"
+    assert {stage: documented.get(stage) for stage in STAGES} == expected

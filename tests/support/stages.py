@@ -44,6 +44,14 @@ class Covering:
         chosen = list(covering(self.over, self.holding, self.unfinished))
         return chosen + [self.also] * (self.also is not None and self.also not in chosen)
 
+    def short(self):
+        """The docs' name of the set (docs/testing.md's table of stages)."""
+        over = f"over {', '.join(self.over)}" if self.over else "over every option"
+        where = f", of {'='.join(self.holding)}" if self.holding else ""
+        also = f", and {self.also}" if self.also else ""
+        unfinished = ", workshop starters too" if self.unfinished else ""
+        return f"covering {over}{where}{also}{unfinished}"
+
     def describe(self):
         options = ", ".join(self.over or CHOICE_OPTIONS)
         where = f" of the combinations with {'='.join(self.holding)}" if self.holding else ""
@@ -183,6 +191,13 @@ def ids_of(which):
 def describe(which):
     """What a set of STAGES is, for the run's summary."""
     return which.describe() if isinstance(which, Covering) else which
+
+
+def short(which):
+    """What a set of STAGES is, in docs/testing.md's table of stages."""
+    if isinstance(which, Covering):
+        return which.short()
+    return {EVERY: "every", EVERY_COMPLETE: "every complete", DEFAULT: "the default"}[which]
 
 
 def scope(stage, fast=False):
