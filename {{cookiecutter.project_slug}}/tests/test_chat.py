@@ -17,8 +17,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @database_sync_to_async
 def post(room_name, user, count):
+    """``count`` messages of ``user``'s, stored and sent to the room long ago."""
     room = services.open_room(room_name, user)
-    return [services.post_message(room, user, f"message {n}")[0].id for n in range(count)]
+    ids = [services.post_message(room, user, f"message {n}")[0].id for n in range(count)]
+    Message.objects.filter(id__in=ids).update(delivered=True)
+    return ids
+
+
+@database_sync_to_async
+def store_unsent(room_name, user, frame):
+    """A message frame of ``user``'s that a server process stored, then died (``kill -9``)
+    before sending it to the room."""
+    room = services.open_room(room_name, user)
+    return services.post_message(room, user, frame["text"], frame["client_id"])[0].id
 
 
 async def test_an_anonymous_user_is_closed_with_4001_before_any_frame(connect):
@@ -172,6 +183,52 @@ async def test_a_resent_client_id_is_stored_once_and_acknowledged_to_the_sender_
     assert await wait_for_frame(alice_socket, type="message") == first
     assert await quiet(bob_socket)
     assert await Message.objects.filter(client_id="retry-me").acount() == 1
+
+
+async def test_a_message_stored_but_never_sent_goes_to_the_room_when_its_sender_reconnects(
+    connect, alice, bob
+):
+    bob_socket, *_ = await join(connect, bob)
+    unsent = await store_unsent("lobby", alice, {"text": "lost", "client_id": "c-1"})
+    alice_socket, _, history = await join(connect, alice, query="?since=0")
+    assert [m["id"] for m in history["messages"]] == [unsent]
+    await wait_for_frame(alice_socket, type="presence", user="alice")  # her connect() is done
+    assert (await wait_for_frame(bob_socket, type="message"))["id"] == unsent
+    assert await quiet(bob_socket)
+    assert await quiet(alice_socket)  # she has it in her history
+    await join(connect, alice, query="?since=0")  # a second tab: it went already
+    assert await quiet(bob_socket)
+
+
+async def test_a_message_stored_but_never_sent_goes_to_the_room_when_its_sender_resends_it(
+    connect, alice, bob
+):
+    """Her connection's history does not hold it: she resends it, as a client does with
+    what it never saw acknowledged."""
+    alice_socket, *_ = await join(connect, alice)
+    bob_socket, *_ = await join(connect, bob)
+    frame = {"type": "message", "text": "lost", "client_id": "c-1"}
+    unsent = await store_unsent("lobby", alice, frame)
+    await alice_socket.send_json_to(frame)
+    for socket in (alice_socket, bob_socket):
+        assert (await wait_for_frame(socket, type="message"))["id"] == unsent
+        assert await quiet(socket)
+    await alice_socket.send_json_to(frame)
+    assert (await wait_for_frame(alice_socket, type="message"))["id"] == unsent
+    assert await quiet(bob_socket)
+
+
+async def test_a_delivered_message_is_not_sent_again_when_its_sender_reconnects(
+    connect, alice, bob
+):
+    alice_socket, *_ = await join(connect, alice)
+    bob_socket, *_ = await join(connect, bob)
+    await alice_socket.send_json_to({"type": "message", "text": "hi", "client_id": "c-1"})
+    sent = await wait_for_frame(bob_socket, type="message")
+    await alice_socket.disconnect()
+    _, _, history = await join(connect, alice, query="?since=0")
+    assert [m["id"] for m in history["messages"]] == [sent["id"]]
+    assert await quiet(bob_socket)
 
 
 @pytest.mark.parametrize(

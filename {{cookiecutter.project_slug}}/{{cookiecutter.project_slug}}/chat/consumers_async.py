@@ -37,10 +37,12 @@ class ChatConsumer(FrameConsumer):
         change = await presence.join(self.room_name, self.username, self.channel_name)
         self.touched = presence.clock()
         await self.send_frame(chat.welcome(self.room_name, self.username, change.members))
-        messages, truncated = await database_sync_to_async(services.history)(
-            self.room, since_from(self.scope)
+        messages, truncated, unsent = await database_sync_to_async(services.history_and_unsent)(
+            self.room, self.user, since_from(self.scope)
         )
         await self.send_frame(chat.history(messages, truncated))
+        for message in unsent:
+            await self.group_send(*delivery.unsent_to_others(message, self.channel_name))
         await self.announce(change)
 
     async def disconnect(self, code):
@@ -60,11 +62,12 @@ class ChatConsumer(FrameConsumer):
 
     async def on_message(self, frame):
         text, client_id = chat.message_request(frame)
-        message, created = await database_sync_to_async(services.post_message)(
+        message, for_room = await database_sync_to_async(services.receive_message)(
             self.room, self.user, text, client_id
         )
-        if created:
+        if for_room:
             await self.group_send(*delivery.to_room(message))
+            await database_sync_to_async(services.mark_delivered)(message)
         else:
             await self.send_frame(chat.message(message))
 

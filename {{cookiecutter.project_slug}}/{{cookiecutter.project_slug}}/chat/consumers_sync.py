@@ -37,8 +37,12 @@ class ChatConsumer(FrameConsumer):
         change = async_to_sync(presence.join)(self.room_name, self.username, self.channel_name)
         self.touched = presence.clock()
         self.send_frame(chat.welcome(self.room_name, self.username, change.members))
-        messages, truncated = services.history(self.room, since_from(self.scope))
+        messages, truncated, unsent = services.history_and_unsent(
+            self.room, self.user, since_from(self.scope)
+        )
         self.send_frame(chat.history(messages, truncated))
+        for message in unsent:
+            self.group_send(*delivery.unsent_to_others(message, self.channel_name))
         self.announce(change)
 
     def disconnect(self, code):
@@ -58,9 +62,10 @@ class ChatConsumer(FrameConsumer):
 
     def on_message(self, frame):
         text, client_id = chat.message_request(frame)
-        message, created = services.post_message(self.room, self.user, text, client_id)
-        if created:
+        message, for_room = services.receive_message(self.room, self.user, text, client_id)
+        if for_room:
             self.group_send(*delivery.to_room(message))
+            services.mark_delivered(message)
         else:
             self.send_frame(chat.message(message))
 

@@ -11,6 +11,14 @@ def to_room(stored):
     )
 
 
+def unsent_to_others(stored, channel_name):
+    """A stored message that never reached its room, sent by its sender's connection
+    ``channel_name`` on connect: :func:`to_room`, but not to that connection, which has
+    it in its history already."""
+    group, event = to_room(stored)
+    return group, event | {"exclude": channel_name}
+
+
 def typing_to_others(room_name, username, channel_name):
     """``username`` is typing: to every connection in the room but the typist's own."""
     raise NotImplementedError(

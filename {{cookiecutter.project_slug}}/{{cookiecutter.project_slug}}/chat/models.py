@@ -43,6 +43,11 @@ class Message(models.Model):
         help_text="The sender's id for the message; a resend with that id is not stored again.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    delivered = models.BooleanField(
+        default=True,
+        help_text="Sent to the room. A message stored by a process that died before "
+        "sending it is not, until its sender reconnects or resends it.",
+    )
 
     class Meta:
         ordering = ["id"]

@@ -4,6 +4,12 @@ The sync consumer calls these directly; the async consumer wraps them in
 ``database_sync_to_async``. Every query here returns what a frame needs, users included,
 so that nothing touches the database lazily from async code. :func:`broadcast` is for
 code outside a consumer: views, management commands, tasks.
+
+A message is stored first and sent to its room after, and the database and the channel
+layer share no transaction: a process killed between the two leaves a message stored
+that nobody was sent. So a message is stored not yet ``delivered``, and marked once
+sent (:func:`mark_delivered`); one left unmarked is sent when its sender comes back,
+on connect (:func:`history_and_unsent`) or by resending it (:func:`receive_message`).
 """
 
 from asgiref.sync import async_to_sync
@@ -37,15 +43,43 @@ def rooms_for(user, limit):
 
 
 def post_message(room, user, text, client_id=None):
-    """Store a message; return ``(message, created)``.
+    """Store a message, not yet delivered; return ``(message, created)``.
 
     A ``client_id`` that this user already used in this room returns the stored message
     with ``created`` False, so a resend after a reconnect is neither lost nor doubled.
     """
     if client_id is None:
-        return Message.objects.create(room=room, user=user, text=text), True
+        return Message.objects.create(room=room, user=user, text=text, delivered=False), True
     return Message.objects.select_related("room", "user").get_or_create(
-        room=room, user=user, client_id=client_id, defaults={"text": text}
+        room=room, user=user, client_id=client_id, defaults={"text": text, "delivered": False}
+    )
+
+
+def receive_message(room, user, text, client_id=None):
+    """A ``message`` frame of ``user``'s: store it; return ``(message, for_room)``.
+
+    ``for_room`` is True for a new message, and for a resend of one that never reached the
+    room (claimed here, see :func:`claim`): the caller sends it to the room, then calls
+    :func:`mark_delivered`. Otherwise the stored message goes back to the sender alone.
+    """
+    message, created = post_message(room, user, text, client_id)
+    return message, created or claim(message)
+
+
+def mark_delivered(message):
+    """Record that ``message`` was sent to its room: one UPDATE by primary key, which
+    changes nothing for a message that its sender's resend claimed."""
+    Message.objects.filter(pk=message.pk).update(delivered=True)
+
+
+def claim(message):
+    """Mark a ``message`` that was never delivered as delivered; True for the one caller
+    that did, which sends it to the room now. The UPDATE is conditional, so two
+    connections that find the same message undelivered (two tabs of its sender
+    reconnecting at once) send it once."""
+    return (
+        not message.delivered
+        and Message.objects.filter(pk=message.pk, delivered=False).update(delivered=True) == 1
     )
 
 
@@ -63,6 +97,15 @@ def history(room, since=None):
     )
 
 
+def history_and_unsent(room, user, since=None):
+    """What a connection of ``user``'s reads on connect: :func:`history`, and the user's
+    own messages in it that never reached the room, claimed for this connection to send
+    to the others (it has them in its history). Returns ``(messages, truncated, unsent)``.
+    """
+    messages, truncated = history(room, since)
+    return messages, truncated, [m for m in messages if m.user_id == user.pk and claim(m)]
+
+
 def messages_before(room, before, limit):
     """The ``limit`` newest messages with an id below ``before``, oldest first."""
     return pages.before(room.messages.select_related("user"), before, limit)
@@ -72,4 +115,5 @@ def broadcast(room, text):
     """Store a system message (no user) in ``room``, then send it to the room."""
     message, _ = post_message(room, None, text)
     async_to_sync(get_channel_layer().group_send)(*delivery.to_room(message))
+    mark_delivered(message)
     return message

@@ -29,6 +29,12 @@ EXERCISES = (
             "tests/test_chat.py::test_rooms_are_isolated",
             "tests/test_chat.py::"
             "test_a_resent_client_id_is_stored_once_and_acknowledged_to_the_sender_alone",
+            "tests/test_chat.py::"
+            "test_a_message_stored_but_never_sent_goes_to_the_room_when_its_sender_reconnects",
+            "tests/test_chat.py::"
+            "test_a_message_stored_but_never_sent_goes_to_the_room_when_its_sender_resends_it",
+            "tests/test_chat.py::"
+            "test_a_delivered_message_is_not_sent_again_when_its_sender_reconnects",
             "tests/test_chat.py::test_a_message_of_exactly_2000_characters_is_accepted",
             "tests/test_commands.py::test_broadcast_stores_a_system_message_and_sends_it_to_the_room",
             "tests/test_limits.py::"
