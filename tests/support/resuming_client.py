@@ -19,14 +19,18 @@ class ResumingClient:
     It remembers the id of the last message it saw and the messages it sent that are
     not yet acknowledged (its own message coming back with its ``client_id``). After a
     lost connection it reconnects with ``?since=<last id>`` and sends those again, with
-    the same ``client_id``: the server stores each ``client_id`` once. It keeps the
-    room's members as the last welcome or presence frame listed them, and the code and
-    reason of every close.
+    the same ``client_id``: the server stores each ``client_id`` once. It shows a
+    message once, as the page does: a frame whose id it has already shown (a resumed
+    connection may get a message live and in its history; a message healed after a
+    crash may come twice, see the baked docs/protocol.md) is counted in ``repeated`` and
+    dropped. It keeps the room's members as the last welcome or presence frame listed
+    them, and the code and reason of every close.
     """
 
     def __init__(self, live, room, user):
         self.live, self.room, self.user = live, room, user
-        self.received = []  # ids of every message frame, history included, in order
+        self.received = []  # ids of the messages shown, history included, in order
+        self.repeated = 0  # message frames dropped: their id was shown already
         self.pending = {}  # client_id -> text: sent, not acknowledged
         self.acknowledged = {}  # client_id -> message id
         self.sent = 0
@@ -80,6 +84,9 @@ class ResumingClient:
         self.progress.set()
 
     def record(self, message):
+        if message["id"] in self.received:
+            self.repeated += 1
+            return
         self.received.append(message["id"])
         client_id = message.get("client_id")
         if message["user"] == self.user and client_id in self.pending:
@@ -167,7 +174,7 @@ class Delivery:
         self.acknowledged = {cid: mid for c in clients for cid, mid in c.acknowledged.items()}
         self.lost = [cid for cid in self.acknowledged if cid not in stored]
         self.doubled_stored = len(stored) - len(set(stored))
-        self.doubled_seen = {c.user: len(c.received) - len(set(c.received)) for c in clients}
+        self.repeated = {c.user: c.repeated for c in clients}
         self.missed = {c.user: sorted(ids - set(c.received)) for c in clients}
 
     def figures(self):
@@ -176,16 +183,15 @@ class Delivery:
             "acknowledged": len(self.acknowledged),
             "lost": len(self.lost),
             "doubled_stored": self.doubled_stored,
-            "doubled_seen": self.doubled_seen,
+            "repeated_frames": self.repeated,
         }
 
     def assert_exactly_once(self, messages):
-        """``messages`` were sent and acknowledged, each stored once and seen once by
-        every client."""
+        """``messages`` were sent and acknowledged, each stored once and shown once by
+        every client (a client shows each id once; ``repeated_frames`` counts the rest)."""
         __tracebackhide__ = True
         assert len(self.acknowledged) == sum(c.sent for c in self.clients) == messages
         assert all(not c.pending for c in self.clients), {c.user: c.pending for c in self.clients}
         assert self.lost == [] and self.doubled_stored == 0, (self.lost, self.history)
-        assert set(self.doubled_seen.values()) == {0}, self.doubled_seen
         assert all(not missed for missed in self.missed.values()), self.missed
         assert self.history["truncated"] is False

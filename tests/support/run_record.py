@@ -22,6 +22,9 @@ class RunRecord:
     # stage or module -> seconds its tests took on the workers (set-up and teardown
     # included: a bake counts towards the first test that needs it)
     seconds: dict = field(default_factory=dict)
+    # stage or module -> of those seconds, the set-up's: fixtures such as a bake, a clean
+    # install or a deployment, which count towards the first test that needs them
+    setup: dict = field(default_factory=dict)
     # stage or module -> how many tests ran
     tests: dict = field(default_factory=dict)
     # endpoint -> frames fuzzed by the baked projects' own suites, all combinations
@@ -42,6 +45,8 @@ class RunRecord:
         properties = dict(report.user_properties)
         key = cost_key(report)
         self.seconds[key] = self.seconds.get(key, 0.0) + report.duration
+        if report.when == "setup":
+            self.setup[key] = self.setup.get(key, 0.0) + report.duration
         if report.when == "call":
             self.tests[key] = self.tests.get(key, 0) + 1
             for endpoint, frames in properties.get("fuzzed_frames", {}).items():
@@ -78,6 +83,7 @@ class RunRecord:
             (self.seconds, other.seconds),
             (self.tests, other.tests),
             (self.fuzzed, other.fuzzed),
+            (self.setup, other.setup),
         ):
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0) + value

@@ -82,17 +82,20 @@ def write_minutes(record, line):
     order = [*STAGES, *sorted(set(record.seconds) - set(STAGES))]
     keys = [key for key in order if key in record.seconds]
     width = max(len("stage or module"), *(len(key) for key in keys))
-    line(f"{'stage or module'.ljust(width)}  combinations  tests  minutes  share")
+    line(f"{'stage or module'.ljust(width)}  combinations  tests  minutes  set-up  share")
     for key in keys:
         combinations = len({n.split("|")[0] for n in record.cells if n.endswith(f"|{key}")})
         line(
             f"{key.ljust(width)}  {combinations or '':>12}  {record.tests.get(key, 0):>5}  "
-            f"{record.seconds[key] / 60:>7.1f}  {record.seconds[key] / total:>5.0%}"
+            f"{record.seconds[key] / 60:>7.1f}  {record.setup.get(key, 0) / 60:>6.1f}  "
+            f"{record.seconds[key] / total:>5.0%}"
         )
     walls = " + ".join(f"{w / 60:.1f}" for w in record.wall)
     line(
         f"{'all'.ljust(width)}  {'':>12}  {sum(record.tests.values()):>5}  {total / 60:>7.1f}  "
-        f"worker minutes; wall {walls} min",
+        f"{sum(record.setup.values()) / 60:>6.1f}  worker minutes (set-up: bakes, clean installs "
+        f"and deployments, counted in the stage of the first test that needs them); "
+        f"wall {walls} min",
         bold=True,
     )
 
