@@ -95,7 +95,8 @@ def test_the_summary_job_fails_on_a_missing_or_failed_cell(tmp_path, capsys):
 
 def test_the_workflows_pin_the_same_actions_and_python(bakery):
     """The template's workflow and a baked one name each action by the same commit, and
-    the Python that cookiecutter.json gives the baked projects."""
+    the Python that cookiecutter.json gives the baked projects (the test job's container
+    is Debian with that Python)."""
     baked = bakery(DEFAULTS)
     baked_workflow = (baked.path / ".github" / "workflows" / "ci.yml").read_text()
 
@@ -112,3 +113,5 @@ def test_the_workflows_pin_the_same_actions_and_python(bakery):
         if s.get("uses", "").startswith("actions/setup-python@")
     }
     assert versions == {COOKIECUTTER_JSON["_python_version"]}
+    container = load()["jobs"]["test"]["container"]["image"]
+    assert container == f"python:{COOKIECUTTER_JSON['_python_version']}-bookworm"

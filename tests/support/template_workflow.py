@@ -60,29 +60,14 @@ def copy_of_the_repository(destination):
     return destination
 
 
-def sudo_stand_in(folder):
-    """A folder to put first on PATH so that ``sudo`` works: as root, a ``sudo`` that runs
-    its command; otherwise the machine's own."""
-    if os.geteuid() != 0:
-        if shutil.which("sudo") is None:
-            pytest.fail("the workflow runs `sudo`: install it (apt-get install sudo)")
-        return None
-    folder.mkdir(exist_ok=True)
-    (folder / "sudo").write_text('#!/bin/sh\nexec "$@"\n')
-    (folder / "sudo").chmod(0o755)
-    return folder
-
-
 def run_job(job_name, workdir, context, *, extra_env=None):
-    """Every ``run:`` step of a job, in order, in ``workdir``; the ``uses:`` steps are what
-    this machine already is (a checkout, a Python). Returns the job's outputs file text
-    and the completed steps."""
+    """Every ``run:`` step of a job, in order, in ``workdir``; the ``uses:`` steps and the
+    job's container are what this machine already is (a checkout, a Python, Debian as
+    root). Returns the job's outputs file text and the completed steps."""
     job = load()["jobs"][job_name]
     output_file = workdir.parent / f"{job_name}-outputs"
     output_file.write_text("")
     env = tool_env(GITHUB_OUTPUT=str(output_file), CI="true", **(extra_env or {}))
-    if stand_in := sudo_stand_in(workdir.parent / "bin"):
-        env["PATH"] = f"{stand_in}{os.pathsep}{env['PATH']}"
     completed = []
     for step in job["steps"]:
         if "run" not in step:
