@@ -54,9 +54,9 @@ def copy_of_the_repository(destination):
             shutil.copy2(source, destination / name)
     (destination / ".venv").symlink_to(REPO_ROOT / ".venv")
     # The environment this run uses stands for the one `make` would build from this
-    # pyproject.toml: not older than it.
-    installed = (REPO_ROOT / ".venv" / ".installed").stat().st_mtime
-    os.utime(destination / "pyproject.toml", (installed, installed))
+    # pyproject.toml: older than it, by a second (make compares to the nanosecond).
+    before = (REPO_ROOT / ".venv" / ".installed").stat().st_mtime_ns - 10**9
+    os.utime(destination / "pyproject.toml", ns=(before, before))
     return destination
 
 
