@@ -6,9 +6,8 @@ import json
 
 import yaml
 
-from tests.support.options import COOKIECUTTER_JSON, DEFAULTS
+from tests.support.options import COOKIECUTTER_JSON, DEFAULTS, combination_of
 from tests.support.run_record import RunRecord
-from tests.support.scheduling import combination_of
 from tests.support.shards import load_costs, matrix
 from tests.support.stages import STAGES, scope
 from tests.support.summary import main as join_summaries

@@ -36,6 +36,7 @@ import yaml
 
 from tests.support import run_folder
 from tests.support.environments import (
+    BASH,
     SharedEnvironment,
     Wheelhouse,
     file_lock,
@@ -52,8 +53,6 @@ __all__ = ["CleanInstall", "find_python"]
 STEP_TIMEOUT = 900  # seconds: the test suite is the longest step
 # What a step's environment starts from: the machine's, not the template's test run.
 INHERITED = ("HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "SHELL")
-# GitHub's default shell for run: steps on Linux.
-BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c")
 GIT_IDENTITY = (
     "-c",
     "user.name=Template Tests",

@@ -25,6 +25,8 @@ import pytest
 
 from tests.support.processes import run
 
+# GitHub's default shell for run: steps on Linux.
+BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c")
 DOWNLOAD_TIMEOUT = 900  # seconds to fill the wheelhouse from the index
 INSTALL_TIMEOUT = 900  # seconds for one environment's pip install lines
 
@@ -160,7 +162,7 @@ class SharedEnvironment:
                 run([python, "-m", "venv", self.venv], what=f"{python} -m venv")
                 for line in lines:
                     run(
-                        ["bash", "-eo", "pipefail", "-c", line],
+                        [*BASH, line],
                         cwd=checkout,
                         env=env,
                         timeout=INSTALL_TIMEOUT,

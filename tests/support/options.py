@@ -72,6 +72,16 @@ def combination_id(combination):
     return "-".join(combination[option] for option in CHOICE_OPTIONS)
 
 
+def combination_of(nodeid):
+    """The combination id among a test's parameters, or None: what xdist groups it by."""
+    if nodeid.endswith("]"):
+        params = f"-{nodeid.rpartition('[')[2].removesuffix(']')}-"
+        for cid in COMBINATION_IDS:
+            if f"-{cid}-" in params:
+                return cid
+    return None
+
+
 @functools.cache
 def covering(over=None, holding=None, unfinished=False):
     """The ids of a pairwise covering set, over the options ``over`` (all, when None), of

@@ -3,17 +3,7 @@
 import pytest
 from xdist.scheduler import LoadGroupScheduling
 
-from tests.support.options import COMBINATION_IDS
-
-
-def combination_of(nodeid):
-    """The combination id among a test's parameters, or None."""
-    if nodeid.endswith("]"):
-        params = f"-{nodeid.rpartition('[')[2].removesuffix(']')}-"
-        for cid in COMBINATION_IDS:
-            if f"-{cid}-" in params:
-                return cid
-    return None
+from tests.support.options import combination_of
 
 
 class CombinationGroupScheduling(LoadGroupScheduling):

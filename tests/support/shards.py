@@ -19,7 +19,7 @@ import json
 import math
 from pathlib import Path
 
-from tests.support.options import combination_id
+from tests.support.options import combination_of
 from tests.support.stages import STAGES, scope
 
 COSTS_FILE = Path(__file__).with_name("stage_seconds.json")
@@ -46,11 +46,9 @@ def load_costs():
 
 
 def unit_of(item):
-    """An item's xdist group: its combination id, or its own node id."""
-    callspec = getattr(item, "callspec", None)
-    if item.get_closest_marker("stage") and callspec and "combination" in callspec.params:
-        return combination_id(callspec.params["combination"])
-    return item.nodeid
+    """An item's xdist group, as the scheduler finds it: its combination id, or its own
+    node id."""
+    return combination_of(item.nodeid) or item.nodeid
 
 
 def unit_costs(items, costs):

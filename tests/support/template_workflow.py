@@ -13,11 +13,11 @@ import pytest
 import yaml
 
 from tests.support.baking import tool_env
+from tests.support.environments import BASH
 from tests.support.options import REPO_ROOT
 from tests.support.processes import run
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
-BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c")
 EXPRESSION = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")
 STEP_TIMEOUT = 600
 
